@@ -1,0 +1,136 @@
+"""The `mlops-scaffold` command: parses arguments, calls the library and prints results."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from mlops_scaffold import __version__
+from mlops_scaffold.errors import ScaffoldError, SpecError, UsageError
+from mlops_scaffold.files import write_atomic
+from mlops_scaffold.spec import SpecSet, load_specs, parse_text
+from mlops_scaffold.spec.schema import SCHEMA_FILE, json_schema_text, reference_markdown
+from mlops_scaffold.spec.starters import starter_spec
+
+PROG = "mlops-scaffold"
+KINDS = click.Choice(["platform", "project"])
+
+
+def _fail(message: str) -> None:
+    click.echo(click.style(f"{PROG}: error: ", fg="red") + message, err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name=PROG, message="%(prog)s %(version)s")
+def cli() -> None:
+    """Scaffold MLOps platforms and projects from one typed spec."""
+
+
+def _default_name(path: Path, kind: str) -> str:
+    base = re.sub(r"[^a-z0-9-]+", "-", path.resolve().parent.name.lower()).strip("-")[:40].strip("-")
+    return base or f"my-{kind}"
+
+
+@cli.command()
+@click.option("--kind", type=KINDS, default="platform", show_default=True, help="Which document to start.")
+@click.option("--name", help="Value of `name`; default: the folder's name.")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path), default=Path("mlops.yaml"))
+def init(kind: str, name: str | None, force: bool, path: Path) -> None:
+    """Write a commented starter spec (and its JSON Schema beside it) to PATH."""
+    if path.exists() and not force:
+        raise UsageError(f"{path} already exists; pass --force to overwrite it")
+    spec_name = name or _default_name(path, kind)
+    text = starter_spec("platform" if kind == "platform" else "project", spec_name, f"./{SCHEMA_FILE}")
+    parse_text(text, str(path))  # a bad --name is reported before anything is written
+    write_atomic(path.parent / SCHEMA_FILE, json_schema_text())
+    write_atomic(path, text)
+    click.echo(f"wrote {path} and {path.parent / SCHEMA_FILE}")
+
+
+def _summary(specs: SpecSet) -> str:
+    parts = []
+    if specs.platform is not None:
+        parts.append(f"platform {specs.platform.name!r}")
+    if specs.projects:
+        parts.append(f"{len(specs.projects)} project(s): " + ", ".join(p.name for p in specs.projects))
+    return "; ".join(parts)
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def validate(fmt: str, files: Sequence[Path]) -> None:
+    """Check spec FILES together; exit 0 when valid, 1 when invalid, 2 on misuse."""
+    try:
+        specs = load_specs(list(files))
+    except SpecError as exc:
+        if fmt == "json":
+            click.echo(json.dumps({"valid": False, "errors": [i.as_dict() for i in exc.issues]}, indent=2))
+        else:
+            for line in exc.lines():
+                click.echo(line)
+            click.echo(f"{len(exc.issues)} error(s)", err=True)
+        raise SystemExit(1) from None
+    if fmt == "json":
+        click.echo(json.dumps({"valid": True, "errors": [], "summary": _summary(specs)}, indent=2))
+    else:
+        click.echo(f"valid: {_summary(specs)}")
+
+
+@cli.command()
+@click.option("--kind", type=KINDS, help="Schema of one kind only; default: any document.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "markdown"]),
+    default="json",
+    show_default=True,
+    help="json: JSON Schema for editors; markdown: the reference tables in the README.",
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here, not to stdout.")
+def schema(kind: str | None, fmt: str, output: Path | None) -> None:
+    """Print the spec's JSON Schema, or its Markdown reference."""
+    if fmt == "markdown":
+        text = reference_markdown()
+    else:
+        text = json_schema_text("platform" if kind == "platform" else "project" if kind == "project" else None)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_atomic(output, text)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: every user mistake becomes one line per problem and an exit code, never a traceback."""
+    try:
+        code = cli.main(args=list(argv) if argv is not None else None, prog_name=PROG, standalone_mode=False)
+    except click.UsageError as exc:
+        _fail(f"{exc.format_message()} (see '{PROG} --help')")
+        return 2
+    except click.exceptions.Abort:
+        _fail("aborted")
+        return 130
+    except KeyboardInterrupt:
+        _fail("interrupted")
+        return 130
+    except SpecError as exc:
+        for line in exc.lines():
+            click.echo(line, err=True)
+        return exc.exit_code
+    except ScaffoldError as exc:
+        for line in exc.lines():
+            _fail(line)
+        return exc.exit_code
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1
+    return code if isinstance(code, int) else 0
+
+
+def run() -> None:
+    sys.exit(main())

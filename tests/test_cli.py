@@ -12,7 +12,7 @@ import pytest
 from conftest import EXAMPLES, CliRunner
 
 from mlops_scaffold import __version__
-from mlops_scaffold.spec.schema import SCHEMA_FILE
+from mlops_scaffold.spec.starters import SCHEMA_FILE
 
 
 def test_version(cli: CliRunner) -> None:

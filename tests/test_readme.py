@@ -30,3 +30,11 @@ def test_quick_start_is_exactly_two_commands_and_ci_runs_the_test_one() -> None:
     ci = (REPO / ".ci" / "run").read_text()
     assert test_command in ci.splitlines()
     assert (REPO / "scripts" / "quickstart").is_file()
+
+
+def test_readme_diagram_is_the_plan_of_the_built_in_default() -> None:
+    from mlops_scaffold.plan import format_mermaid, plan_platform
+    from mlops_scaffold.spec.starters import default_specs
+
+    block = README.split("```mermaid\n", 1)[1].split("```", 1)[0]
+    assert block == format_mermaid(plan_platform(default_specs()))

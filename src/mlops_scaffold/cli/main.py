@@ -14,8 +14,8 @@ from mlops_scaffold import __version__
 from mlops_scaffold.errors import ScaffoldError, SpecError, UsageError
 from mlops_scaffold.files import write_atomic
 from mlops_scaffold.spec import SpecSet, load_specs, parse_text
-from mlops_scaffold.spec.schema import SCHEMA_FILE, json_schema_text, reference_markdown
-from mlops_scaffold.spec.starters import starter_spec
+from mlops_scaffold.spec.schema import json_schema_text, reference_markdown
+from mlops_scaffold.spec.starters import SCHEMA_FILE, default_specs, starter_spec
 
 PROG = "mlops-scaffold"
 KINDS = click.Choice(["platform", "project"])
@@ -104,6 +104,19 @@ def schema(kind: str | None, fmt: str, output: Path | None) -> None:
         click.echo(text, nl=False)
     else:
         write_atomic(output, text)
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "mermaid"]), default="text", show_default=True)
+@click.option("--stack", default="dev", show_default=True, help="Stack name the program sees.")
+@click.argument("specs", nargs=-1, type=click.Path(path_type=Path))
+def plan(fmt: str, stack: str, specs: Sequence[Path]) -> None:
+    """Show what `pulumi up` on the platform stack would create, offline, from SPECS (default: built in)."""
+    from mlops_scaffold.plan import plan_platform, render_plan
+
+    loaded = load_specs(list(specs)) if specs else default_specs()
+    run = plan_platform(loaded, stack=stack)
+    click.echo(render_plan(run, "json" if fmt == "json" else "mermaid" if fmt == "mermaid" else "text"), nl=False)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

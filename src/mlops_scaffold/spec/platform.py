@@ -19,18 +19,17 @@ from mlops_scaffold.spec.rules import Violations
 API_VERSION = "mlops-scaffold/v1"
 
 Target = Literal["kubernetes", "aws", "gcp"]
-RegistryType = Literal["zot", "harbor", "ecr", "artifact-registry"]
+RegistryType = Literal["zot", "ecr", "artifact-registry"]
 Framework = Literal["ray", "pytorch"]
 
 REGISTRY_TYPES_BY_TARGET: dict[str, tuple[str, ...]] = {
-    "kubernetes": ("zot", "harbor"),
-    "aws": ("ecr", "zot", "harbor"),
-    "gcp": ("artifact-registry", "zot", "harbor"),
+    "kubernetes": ("zot",),
+    "aws": ("ecr", "zot"),
+    "gcp": ("artifact-registry", "zot"),
 }
 
 CHART_NAMES = (
     "zot",
-    "harbor",
     "kueue",
     "kuberay-operator",
     "kubeflow-trainer",
@@ -109,7 +108,7 @@ class ContainerRegistry(SpecModel):
     """The OCI registry that CI pushes images to."""
 
     type: RegistryType | None = Field(
-        None, description="zot or harbor in-cluster; ecr on aws; artifact-registry on gcp. Default per target."
+        None, description="zot in-cluster (any target); ecr on aws; artifact-registry on gcp. Default per target."
     )
     immutable_tags: bool = Field(True, description="A pushed tag can never be overwritten.")
     scan_on_push: bool = Field(True, description="Scan every pushed image for vulnerabilities.")
@@ -140,17 +139,10 @@ class ArtifactStore(SpecModel):
 class MlflowAuth(SpecModel):
     """Who may reach the MLflow server."""
 
-    enabled: bool = Field(True, description="Require authentication.")
-    type: Literal["basic", "oidc"] = Field("basic", description="MLflow basic auth, or OIDC in front of it.")
-    oidc_issuer: str | None = Field(None, pattern=r"^https://[^\s]+$", description="OIDC issuer URL for type oidc.")
-
-    @model_validator(mode="after")
-    def _rules(self) -> MlflowAuth:
-        found = Violations()
-        if self.enabled and self.type == "oidc" and self.oidc_issuer is None:
-            found.add(("oidc_issuer",), "oidc_issuer is required when type is oidc")
-        found.raise_if_any()
-        return self
+    enabled: bool = Field(True, description="Require MLflow basic auth; the admin password is a Pulumi secret.")
+    default_permission: Literal["READ", "EDIT", "MANAGE", "NO_PERMISSIONS"] = Field(
+        "READ", description="What a signed-in user may do with experiments and models they do not own."
+    )
 
 
 class ModelRegistry(SpecModel):

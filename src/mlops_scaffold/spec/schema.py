@@ -16,7 +16,6 @@ from mlops_scaffold.spec.project import Project
 
 SchemaKind = Literal["platform", "project"]
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
-SCHEMA_FILE = "mlops-scaffold.schema.json"
 _MODELS: dict[str, type[BaseModel]] = {"platform": Platform, "project": Project}
 
 

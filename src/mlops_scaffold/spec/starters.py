@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
+from mlops_scaffold.spec.loader import SpecSet, parse_text
+
+SCHEMA_FILE = "mlops-scaffold.schema.json"
+
 StarterKind = Literal["platform", "project"]
 
 PLATFORM_STARTER = """\
@@ -31,7 +35,7 @@ container_registry:
 model_registry:             # MLflow with PostgreSQL and S3-compatible artifact storage
   database: {{type: in-cluster, storage: 20Gi, backup_retention_days: 7}}
   artifact_store: {{type: in-cluster, bucket: mlflow-artifacts, storage: 100Gi}}
-  auth: {{enabled: true, type: basic}}
+  auth: {{enabled: true, default_permission: READ}}
 
 charts:
   mirror: null              # e.g. oci://mirror.example.com/charts for air-gapped installs
@@ -97,6 +101,17 @@ serving:
 
 platform_stack: organization/platform/dev   # Pulumi stack reference of the platform
 """
+
+DEFAULT_PROJECT = "demo-model"
+
+
+def default_specs() -> SpecSet:
+    """The built-in default: the starter platform named `demo` with one starter project."""
+    text = (
+        starter_spec("platform", "demo", SCHEMA_FILE) + "---\n" + starter_spec("project", DEFAULT_PROJECT, SCHEMA_FILE)
+    )
+    return SpecSet(parse_text(text, "<built-in default>"))
+
 
 _STARTERS = {"platform": PLATFORM_STARTER, "project": PROJECT_STARTER}
 

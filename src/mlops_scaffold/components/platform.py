@@ -1,0 +1,74 @@
+"""MlopsPlatform: the whole platform on one cluster, and the stack outputs projects read."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from mlops_scaffold.components.container_registry import ContainerRegistry
+from mlops_scaffold.components.gitops import GitOps
+from mlops_scaffold.components.model_registry import ModelRegistry
+from mlops_scaffold.components.project_tenant import CI_ACCOUNT, env_namespace
+from mlops_scaffold.components.training_cluster import TrainingCluster
+from mlops_scaffold.errors import ScaffoldError
+from mlops_scaffold.spec import Platform, Project, SpecSet
+
+
+class MlopsPlatform(pulumi.ComponentResource):
+    """The parent of every platform resource; its children share one Kubernetes provider."""
+
+    def __init__(
+        self, name: str, platform: Platform, projects: list[Project], opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("mlops-scaffold:index:Platform", name, None, opts)
+        if platform.target != "kubernetes":
+            raise ScaffoldError(
+                f"target {platform.target} is not supported by this release; point target kubernetes at the cluster"
+            )
+        config = pulumi.Config("kubernetes")
+        provider = k8s.Provider(
+            f"{name}-cluster",
+            kubeconfig=config.get("kubeconfig"),
+            context=config.get("context"),
+            enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        child = pulumi.ResourceOptions(parent=self, providers={"kubernetes": provider})
+        names = [p.name for p in projects]
+        self.registry = ContainerRegistry("registry", platform, names, child)
+        self.training = TrainingCluster(
+            "training", platform, projects, self.registry.pull_config, self.registry.push_config, child
+        )
+        tenant_namespaces = [ns for t in self.training.tenants.values() for ns in t.namespaces]
+        self.model_registry = ModelRegistry("model-registry", platform, tenant_namespaces, child)
+        # Argo CD retries until a tenant's namespaces exist, so Applications need not wait on every tenant
+        # resource (a dependency on a component waits for all its children, which grows quadratically)
+        self.gitops = GitOps("gitops", platform, projects, child)
+        self.outputs: dict[str, pulumi.Input[object]] = {
+            "registryUrl": self.registry.url,
+            "mlflowUrl": self.model_registry.url,
+            "mlflowAdminPassword": self.model_registry.admin_password,
+            "argocdUrl": self.gitops.url,
+            "queues": self.training.queue_names,
+            "projects": {
+                p.name: {
+                    "namespace": p.name,
+                    "localQueue": p.training.queue,
+                    "ciServiceAccount": CI_ACCOUNT,
+                    "environments": {e.name: env_namespace(p.name, e.name) for e in platform.environments},
+                }
+                for p in projects
+            },
+        }
+        self.register_outputs(self.outputs)
+
+
+def build_platform(specs: SpecSet, export: bool = True) -> MlopsPlatform:
+    """Create the platform from loaded specs; with `export`, publish its outputs for StackReferences."""
+    if specs.platform is None:
+        raise ScaffoldError("the spec holds no Platform document")
+    platform = MlopsPlatform(specs.platform.name, specs.platform, specs.projects)
+    if export:
+        for key, value in platform.outputs.items():
+            pulumi.export(key, value)
+    return platform

@@ -1,0 +1,211 @@
+"""The platform program under Pulumi's mock engine: the resource graph for three representative specs."""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import cache
+
+import pytest
+from conftest import EXAMPLES
+
+from mlops_scaffold.plan import plan_platform
+from mlops_scaffold.spec import SpecSet, load_spec, parse_text
+from mlops_scaffold.testing import MockRun
+
+GPU_SPEC = """\
+name: gpu
+training:
+  frameworks: [ray, pytorch]
+  queues:
+    - {name: default}
+    - {name: gpu, gpu: 8, pools: [gpu-a100, gpu-l4], cohort: shared}
+  node_pools:
+    - {name: cpu, labels: {pool: cpu}}
+    - name: gpu-a100
+      gpu: {type: nvidia-tesla-a100, count: 8}
+      taints: [{key: nvidia.com/gpu, value: present, effect: NoSchedule}]
+      labels: {pool: a100}
+    - name: gpu-l4
+      gpu: {type: nvidia-l4, count: 1}
+      spot: true
+      taints: [{key: nvidia.com/gpu, value: present, effect: NoSchedule}, {key: spot, effect: NoExecute}]
+      labels: {pool: l4}
+---
+kind: Project
+name: llm
+framework: pytorch
+training: {queue: gpu, gpus: 8}
+"""
+
+
+def fleet_spec(projects: int = 5) -> str:
+    docs = [
+        "name: fleet\nenvironments:\n  - {name: dev}\n  - {name: staging, approval: true}\n  - {name: prod, approval: true, auto_sync: false}\n"
+    ]
+    docs += [
+        f"kind: Project\nname: project-{i}\nframework: {('sklearn', 'xgboost', 'lightgbm', 'pytorch')[i % 4]}\n"
+        for i in range(projects)
+    ]
+    return "---\n".join(docs)
+
+
+SPECS = {
+    "minimal": lambda: load_spec(EXAMPLES / "platform-minimal.yaml"),
+    "gpu": lambda: SpecSet(parse_text(GPU_SPEC, "gpu.yaml")),
+    "fleet": lambda: SpecSet(parse_text(fleet_spec(), "fleet.yaml")),
+}
+
+
+@cache
+def planned(name: str) -> tuple[SpecSet, MockRun]:
+    specs = SPECS[name]()
+    return specs, plan_platform(specs)
+
+
+@pytest.mark.parametrize("name", SPECS)
+def test_every_resource_has_a_component_parent(name: str) -> None:
+    _, run = planned(name)
+    assert run.resources
+    for resource in run.resources:
+        if resource.type == "mlops-scaffold:index:Platform":
+            assert resource.parent_type == "pulumi:pulumi:Stack"
+        else:
+            assert (resource.parent_type or "").startswith("mlops-scaffold:index:"), resource.urn
+
+
+@pytest.mark.parametrize("name", SPECS)
+def test_every_project_gets_its_tenancy(name: str) -> None:
+    specs, run = planned(name)
+    assert specs.platform is not None
+    envs = [e.name for e in specs.platform.environments]
+    manifests = run.manifests()
+    index = Counter((m["kind"], m["metadata"].get("namespace"), m["metadata"]["name"]) for m in manifests)
+    for project in specs.projects:
+        ns = project.name
+        assert index[("Namespace", None, ns)] == 1
+        assert index[("ResourceQuota", ns, "quota")] == 1
+        assert index[("LimitRange", ns, "defaults")] == 1
+        assert index[("LocalQueue", ns, project.training.queue)] == 1
+        assert index[("Secret", ns, "registry-push")] == 1
+        assert index[("Role", ns, "ci-trainer")] == index[("RoleBinding", ns, "ci-trainer")] == 1
+        assert index[("AppProject", "argocd", project.name)] == 1
+        for env in envs:
+            assert index[("Namespace", None, f"{ns}-{env}")] == 1
+            assert index[("Secret", f"{ns}-{env}", "registry-pull")] == 1
+            assert index[("NetworkPolicy", f"{ns}-{env}", "default-deny")] == 1
+            assert index[("Application", "argocd", f"{project.name}-{env}")] == 1
+
+
+def test_fleet_has_three_environments_by_five_projects() -> None:
+    _, run = planned("fleet")
+    apps = [
+        m
+        for m in run.manifests()
+        if m["kind"] == "Application" and "mlops-scaffold.io/project" in m["metadata"]["labels"]
+    ]
+    assert len(apps) == 15
+    prod = [a for a in apps if a["metadata"]["labels"]["mlops-scaffold.io/environment"] == "prod"]
+    assert all("automated" not in a["spec"]["syncPolicy"] for a in prod)
+    dev = [a for a in apps if a["metadata"]["labels"]["mlops-scaffold.io/environment"] == "dev"]
+    assert all(a["spec"]["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True} for a in dev)
+    roots = [m for m in run.manifests() if m["kind"] == "Application" and m["spec"]["source"]["path"] == "apps"]
+    assert len(roots) == 1, "one app-of-apps"
+
+
+def test_gpu_spec_installs_operators_and_gpu_daemons_that_tolerate_the_taints() -> None:
+    _, run = planned("gpu")
+    releases = {r.inputs["name"]: r.inputs for r in run.of_type("kubernetes:helm.sh/v3:Release")}
+    assert {
+        "kueue",
+        "kuberay-operator",
+        "kubeflow-trainer",
+        "nvidia-device-plugin",
+        "dcgm-exporter",
+        "zot",
+        "argo-cd",
+    } <= set(releases)
+    tolerations = releases["nvidia-device-plugin"]["values"]["tolerations"]
+    assert {"key": "nvidia.com/gpu", "operator": "Equal", "value": "present", "effect": "NoSchedule"} in tolerations
+    assert {"key": "spot", "operator": "Equal", "value": "", "effect": "NoExecute"} in tolerations
+    flavors = {m["metadata"]["name"]: m for m in run.manifests() if m["kind"] == "ResourceFlavor"}
+    assert set(flavors) == {"pool-cpu", "pool-gpu-a100", "pool-gpu-l4"}
+    assert flavors["pool-gpu-l4"]["spec"]["nodeLabels"] == {"pool": "l4"}
+    assert len(flavors["pool-gpu-l4"]["spec"]["tolerations"]) == 2
+    queue = next(m for m in run.manifests() if m["kind"] == "ClusterQueue" and m["metadata"]["name"] == "gpu")
+    group = queue["spec"]["resourceGroups"][0]
+    assert group["coveredResources"] == ["cpu", "memory", "nvidia.com/gpu"]
+    assert [f["name"] for f in group["flavors"]] == ["pool-gpu-a100", "pool-gpu-l4"]
+    assert queue["spec"]["cohortName"] == "shared"
+
+
+def test_minimal_spec_installs_no_gpu_daemons_and_only_pytorch() -> None:
+    _, run = planned("minimal")
+    names = {r.inputs["name"] for r in run.of_type("kubernetes:helm.sh/v3:Release")}
+    assert names == {"kueue", "kubeflow-trainer", "zot", "argo-cd"}
+
+
+def test_chart_mirror_and_override_apply() -> None:
+    text = "name: air\ncharts:\n  mirror: https://charts.internal.example\n  overrides:\n    kueue: {repository: 'oci://mirror.internal.example/kueue', version: 0.19.1}\n"
+    run = plan_platform(SpecSet(parse_text(text, "air.yaml")))
+    releases = {r.inputs["name"]: r.inputs for r in run.of_type("kubernetes:helm.sh/v3:Release")}
+    assert releases["kueue"]["chart"] == "oci://mirror.internal.example/kueue/kueue"
+    assert releases["kueue"]["version"] == "0.19.1"
+    assert "repositoryOpts" not in releases["kueue"]
+    assert releases["zot"]["repositoryOpts"]["repo"] == "https://charts.internal.example"
+    assert releases["zot"]["chart"] == "zot"
+
+
+@pytest.mark.parametrize("name", SPECS)
+def test_namespaces_carry_pod_security_labels_and_default_deny(name: str) -> None:
+    _, run = planned(name)
+    manifests = run.manifests()
+    namespaces = [m for m in manifests if m["kind"] == "Namespace"]
+    denied = {
+        m["metadata"]["namespace"]
+        for m in manifests
+        if m["kind"] == "NetworkPolicy" and m["metadata"]["name"] == "default-deny"
+    }
+    for ns in namespaces:
+        labels = ns["metadata"]["labels"]
+        level = labels["pod-security.kubernetes.io/enforce"]
+        assert level in ("restricted", "baseline", "privileged")
+        if level == "privileged":
+            assert ns["metadata"]["name"] == "gpu-system"
+    tenant_and_platform = {n["metadata"]["name"] for n in namespaces} - {
+        "kueue-system",
+        "kuberay-system",
+        "kubeflow-system",
+        "gpu-system",
+        "argocd",
+    }
+    assert tenant_and_platform <= denied
+
+
+def test_ci_role_is_namespace_scoped_and_least_privilege() -> None:
+    _, run = planned("fleet")
+    roles = [m for m in run.manifests() if m["kind"] in ("Role", "ClusterRole", "ClusterRoleBinding")]
+    assert {m["kind"] for m in roles} == {"Role"}
+    for role in roles:
+        for rule in role["rules"]:
+            assert "*" not in rule["verbs"]
+            assert "*" not in rule["resources"]
+            assert "*" not in rule["apiGroups"]
+            if "secrets" in rule["resources"]:
+                assert rule["resourceNames"] == ["registry-push"]
+                assert rule["verbs"] == ["get"]
+
+
+def test_stack_outputs_for_project_stacks() -> None:
+    specs, run = planned("fleet")
+    assert set(run.outputs) == {"registryUrl", "mlflowUrl", "mlflowAdminPassword", "argocdUrl", "queues", "projects"}
+    assert run.outputs["queues"] == ["default"]
+    assert run.outputs["projects"]["project-3"]["environments"]["prod"] == "project-3-prod"
+    assert len(run.outputs["projects"]) == len(specs.projects) == 5
+
+
+def test_cloud_targets_are_refused_with_one_line() -> None:
+    from mlops_scaffold.errors import ScaffoldError
+
+    specs = load_spec(EXAMPLES / "platform-gcp.yaml")
+    with pytest.raises(ScaffoldError, match="target gcp is not supported"):
+        plan_platform(specs)

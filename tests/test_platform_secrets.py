@@ -1,0 +1,78 @@
+"""A known secret never appears in plaintext: not in captured inputs, outputs, plan output or stack config."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import REPO, CliRunner
+from test_platform_graph import fleet_spec
+
+from mlops_scaffold.components import build_platform
+from mlops_scaffold.plan import render_plan
+from mlops_scaffold.spec import SpecSet, parse_text
+from mlops_scaffold.testing import SECRET, run_program
+
+KNOWN = {
+    "mlflowAdminPassword": "Kn0wn-Admin-Secret-7f3a",
+    "mlflowDbPassword": "Kn0wn-Db-Secret-19cc",
+    "mlflowS3SecretKey": "Kn0wn-S3-Secret-5be2",
+    "mlflowFlaskSecretKey": "Kn0wn-Flask-Secret-aa01",
+}
+
+
+@pytest.fixture(scope="module")
+def run_with_known_secrets():  # type: ignore[no-untyped-def]
+    specs = SpecSet(parse_text(fleet_spec(2), "fleet.yaml"))
+    return run_program(lambda: build_platform(specs), project="platform", stack="dev", secret_config=KNOWN)
+
+
+def test_known_secrets_never_appear_in_captured_inputs_or_outputs(run_with_known_secrets) -> None:  # type: ignore[no-untyped-def]
+    blob = json.dumps([r.inputs for r in run_with_known_secrets.resources]) + json.dumps(run_with_known_secrets.outputs)
+    for value in KNOWN.values():
+        assert value not in blob
+    # the generated registry passwords are secrets too
+    assert "mock-password-registry" not in blob
+    assert run_with_known_secrets.outputs["mlflowAdminPassword"] == SECRET
+
+
+def test_secrets_still_reach_the_objects_that_need_them(run_with_known_secrets) -> None:  # type: ignore[no-untyped-def]
+    secrets = {
+        (m["metadata"]["namespace"], m["metadata"]["name"]): m
+        for m in run_with_known_secrets.manifests()
+        if m["kind"] == "Secret"
+    }
+    mlflow = secrets[("mlflow", "mlflow")]["stringData"]
+    assert mlflow["basic_auth.ini"] == SECRET
+    assert mlflow["backend-store-uri"] == SECRET
+    assert secrets[("mlflow", "postgres")]["stringData"] == {"password": SECRET}
+    assert secrets[("project-0", "registry-push")]["stringData"] == {".dockerconfigjson": SECRET}
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "mermaid"])
+def test_plan_output_holds_no_secret(run_with_known_secrets, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    out = render_plan(run_with_known_secrets, fmt)  # type: ignore[arg-type]
+    for value in KNOWN.values():
+        assert value not in out
+
+
+def test_stack_config_files_hold_no_plaintext_secret() -> None:
+    from ruamel.yaml import YAML
+
+    configs = sorted((REPO / "stacks").glob("*/Pulumi.*.yaml"))
+    assert len(configs) >= 2
+    for path in configs:
+        config = YAML(typ="safe").load(path.read_text())["config"]
+        for key, value in config.items():
+            if any(word in key.lower() for word in ("password", "secret", "token", "key")):
+                assert isinstance(value, dict), f"{path}: {key} must be set with --secret"
+                assert set(value) == {"secure"}, f"{path}: {key} must be set with --secret"
+        for known in KNOWN.values():
+            assert known not in path.read_text()
+
+
+def test_plan_cli_prints_no_secret(cli: CliRunner) -> None:
+    result = cli("plan", "--format", "json")
+    assert result.code == 0
+    assert "mock-password" not in result.out
+    assert json.loads(result.out)["outputs"]["mlflowAdminPassword"] == SECRET

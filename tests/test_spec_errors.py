@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mlops_scaffold.errors import InputFileError, SpecError
-from mlops_scaffold.spec import load_spec, load_specs, parse_text
+from mlops_scaffold.spec import Platform, load_spec, load_specs, parse_text
 from mlops_scaffold.spec.loader import MAX_FILE_BYTES
 
 # (id, spec text, [(line, column, key path, part of the message)])
@@ -231,3 +231,10 @@ def test_unreadable_paths_are_usage_errors(tmp_path: Path, make: str) -> None:
     with pytest.raises(InputFileError) as caught:
         load_spec(target)
     assert str(caught.value).startswith(str(target))
+
+
+def test_reused_anchor_is_legal_yaml_and_the_later_one_wins() -> None:
+    text = "container_registry: {storage: &s 10Gi}\nmonitoring: {storage: &s 20Gi}\nmodel_registry: {database: {storage: *s}}\nname: demo\n"
+    (doc,) = parse_text(text, "anchors.yaml")
+    assert isinstance(doc.model, Platform)
+    assert doc.model.model_registry.database.storage == "20Gi"

@@ -11,6 +11,7 @@ import difflib
 import io
 import math
 import typing
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -237,7 +238,10 @@ def _to_float(text: str) -> float:
 def _compose(text: str, issues: _Issues) -> list[Node]:
     yaml = YAML(typ="safe", pure=True)
     try:
-        return [doc for doc in yaml.compose_all(io.StringIO(text)) if doc is not None]
+        with warnings.catch_warnings():
+            # a reused anchor is legal YAML (the later one wins); ruamel only warns about it
+            warnings.simplefilter("ignore")
+            return [doc for doc in yaml.compose_all(io.StringIO(text)) if doc is not None]
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         position = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)

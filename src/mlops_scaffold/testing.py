@@ -105,10 +105,20 @@ class MockRun:
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
-    """Echo inputs back as outputs, adding the computed outputs that programs commonly read."""
+    """Echo inputs back as outputs, adding the computed outputs that programs commonly read.
+
+    `stack_outputs` maps a stack name to the outputs a StackReference to it should see.
+    """
+
+    def __init__(self, stack_outputs: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        super().__init__()
+        self.stack_outputs = dict(stack_outputs or {})
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         outputs = dict(args.inputs)
+        if args.typ == "pulumi:pulumi:StackReference":
+            name = str(args.inputs.get("name", args.name))
+            return name, {"name": name, "outputs": dict(self.stack_outputs.get(name, {})), "secretOutputNames": []}
         if args.typ == "random:index/randomPassword:RandomPassword":
             outputs.setdefault("result", f"mock-password-{args.name}")
             outputs.setdefault("bcryptHash", f"$2a$10$mock{args.name}")

@@ -119,6 +119,44 @@ def plan(fmt: str, stack: str, specs: Sequence[Path]) -> None:
     click.echo(render_plan(run, "json" if fmt == "json" else "mermaid" if fmt == "mermaid" else "text"), nl=False)
 
 
+@cli.command()
+@click.option(
+    "--spec", "spec_path", type=click.Path(path_type=Path), help="Spec file holding the Project (and its Platform)."
+)
+@click.option("--project", "project_name", help="Which Project of the spec, when it holds several.")
+@click.option("--defaults", is_flag=True, help="Use the template's defaults for anything the spec does not set.")
+@click.option("--template", help="Template source (path or git URL); default: the template bundled with this version.")
+@click.option("--vcs-ref", help="Git tag, branch or commit of --template.")
+@click.option("--force", is_flag=True, help="Render over a non-empty DST, replacing files the template owns.")
+@click.argument("dst", type=click.Path(file_okay=False, path_type=Path))
+def new(
+    spec_path: Path | None,
+    project_name: str | None,
+    defaults: bool,
+    template: str | None,
+    vcs_ref: str | None,
+    force: bool,
+    dst: Path,
+) -> None:
+    """Render a new project into DST from a Project spec, non-interactively."""
+    from mlops_scaffold.render import answers_from_spec, render_project
+
+    if spec_path is None and not defaults:
+        raise UsageError("give --spec FILE, or --defaults to take every answer from the template's defaults")
+    answers: dict[str, object] = {}
+    if spec_path is not None:
+        specs = load_specs([spec_path])
+        projects = [p for p in specs.projects if project_name in (None, p.name)]
+        if not projects:
+            raise UsageError(f"{spec_path} holds no Project" + (f" named {project_name!r}" if project_name else ""))
+        if len(projects) > 1:
+            names = ", ".join(p.name for p in projects)
+            raise UsageError(f"{spec_path} holds several projects ({names}); choose one with --project")
+        answers = answers_from_spec(projects[0], specs.platform)
+    rendered = render_project(dst, answers, template=template, vcs_ref=vcs_ref, force=force)
+    click.echo(f"rendered {rendered}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: every user mistake becomes one line per problem and an exit code, never a traceback."""
     try:

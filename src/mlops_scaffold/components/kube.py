@@ -136,12 +136,15 @@ def _kwargs(manifest: Manifest) -> dict[str, Any]:
 
 
 def apply(
-    manifest: Manifest, parent: pulumi.Resource, depends_on: Sequence[pulumi.Resource] | None = None
+    manifest: Manifest,
+    parent: pulumi.Resource,
+    depends_on: Sequence[pulumi.Resource] | None = None,
+    logical_name: str | None = None,
 ) -> pulumi.CustomResource:
     """Create the Pulumi resource for one manifest, named `<kind>-<namespace>-<name>` for uniqueness."""
     api_version, kind = manifest["apiVersion"], manifest["kind"]
     metadata = manifest["metadata"]
-    logical = "-".join(p for p in (kind.lower(), metadata.get("namespace"), metadata["name"]) if p)
+    logical = logical_name or "-".join(p for p in (kind.lower(), metadata.get("namespace"), metadata["name"]) if p)
     opts = pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on or []))
     module_path = _TYPED_GROUPS.get(api_version)
     if module_path is None:

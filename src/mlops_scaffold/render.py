@@ -1,0 +1,129 @@
+"""Render project skeletons with copier, into a temporary place that is then moved into position."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from mlops_scaffold import __version__
+from mlops_scaffold.errors import RenderError, UsageError
+from mlops_scaffold.spec import Platform, Project
+
+TEMPLATE_URL = "https://github.com/mlops-scaffold/mlops-scaffold.git"
+"""Where the template is published; renders of the bundled copy record it, so `copier update` works."""
+ANSWERS_FILE = ".copier-answers.yml"
+
+
+def bundled_template() -> Path:
+    """The template shipped with this version: the repository root in a checkout, else the package copy."""
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "copier.yml").is_file() and (checkout / "templates").is_dir():
+        return checkout
+    packaged = Path(__file__).resolve().parent / "_template"
+    if (packaged / "copier.yml").is_file():
+        return packaged
+    raise RenderError("the bundled template is missing from this installation; pass --template")
+
+
+def answers_from_spec(project: Project, platform: Platform | None = None) -> dict[str, Any]:
+    """copier answers equivalent to a Project spec (and its platform, when the file has one)."""
+    answers: dict[str, Any] = {
+        "project_name": project.name,
+        "description": project.description,
+        "owners": ", ".join(project.owners),
+        "framework": project.framework,
+        "python_version": project.python_version,
+        "training_queue": project.training.queue,
+        "training_gpus": project.training.gpus,
+        "training_schedule": project.training.schedule or "0 3 * * 1",
+        "serving_mode": project.serving.mode,
+        "platform_stack": project.platform_stack,
+    }
+    if project.serving.mode == "online":
+        scaling = project.serving.autoscaling
+        answers["serving_replicas"] = scaling.min_replicas if scaling.enabled else max(project.serving.replicas, 1)
+        answers["serving_max_replicas"] = scaling.max_replicas if scaling.enabled else answers["serving_replicas"]
+    if platform is not None:
+        answers["ci_provider"] = platform.ci.provider
+        answers["ci_organization"] = platform.ci.organization
+        answers["target"] = platform.target
+    return answers
+
+
+def _is_empty_dir(path: Path) -> bool:
+    return path.is_dir() and not any(path.iterdir())
+
+
+def _record_published_source(answers_path: Path) -> None:
+    """Point the answers file of a bundled-template render at the published template and its tag."""
+    text = answers_path.read_text()
+    text = re.sub(r"(?m)^_src_path: .*$", f"_commit: v{__version__}\n_src_path: {TEMPLATE_URL}", text, count=1)
+    answers_path.write_text(text)
+
+
+def render_project(
+    dst: Path,
+    answers: dict[str, Any],
+    *,
+    template: str | None = None,
+    vcs_ref: str | None = None,
+    force: bool = False,
+) -> Path:
+    """Render the template into `dst` atomically; refuse a non-empty `dst` unless `force`."""
+    import copier
+    import jinja2
+
+    dst = dst.resolve()
+    if dst.exists() and not dst.is_dir():
+        raise UsageError(f"{dst} exists and is not a directory")
+    if dst.exists() and not _is_empty_dir(dst) and not force:
+        raise UsageError(f"{dst} is not empty; pass --force to render over it (files the template owns are replaced)")
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{dst.name}.", dir=dst.parent) as tmp:
+        work = Path(tmp) / dst.name
+        source = template or str(_template_snapshot(Path(tmp) / "template"))
+        try:
+            copier.run_copy(
+                source,
+                work,
+                data=answers,
+                vcs_ref=vcs_ref,
+                defaults=True,
+                unsafe=False,
+                quiet=True,
+                overwrite=True,
+            )
+        except (copier.errors.CopierError, jinja2.TemplateError, ValueError) as exc:
+            raise RenderError(f"copier could not render {source}: {' '.join(str(exc).split())}") from None
+        if template is None:
+            _record_published_source(work / ANSWERS_FILE)
+        _move_into_place(work, dst)
+    return dst
+
+
+def _template_snapshot(target: Path) -> Path:
+    """A copy of the bundled template without VCS metadata, so a checkout's git state cannot leak in."""
+    root = bundled_template()
+    target.mkdir()
+    shutil.copy2(root / "copier.yml", target / "copier.yml")
+    shutil.copytree(root / "templates", target / "templates", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return target
+
+
+def _move_into_place(work: Path, dst: Path) -> None:
+    if not dst.exists() or _is_empty_dir(dst):
+        if dst.exists():
+            dst.rmdir()
+        os.replace(work, dst)
+        return
+    # --force over an existing tree: replace what the template renders, keep everything else
+    for path in sorted(work.rglob("*")):
+        target = dst / path.relative_to(work)
+        if path.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+        else:
+            shutil.copy2(path, target)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,3 +47,16 @@ def crds_dir() -> Path:
             pytest.fail(f"CRD folder {path} is missing; CI must provide it")
         pytest.skip(f"CRD folder {path} is missing (set MLOPS_SCAFFOLD_CRDS)")
     return path
+
+
+def require_tool(name: str) -> str:
+    """Path of a tool the suite installs (scripts/install-tools); missing is a failure under CI."""
+    import shutil
+
+    candidates = [REPO / ".tools" / "bin" / name, Path(sys.executable).parent / name]
+    found = next((str(c) for c in candidates if c.is_file()), None) or shutil.which(name)
+    if found is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{name} is missing; scripts/install-tools installs it")
+        pytest.skip(f"{name} is missing; run scripts/install-tools")
+    return found

@@ -61,8 +61,8 @@ class Project(SpecModel):
     description: str = Field(
         "An ML project.",
         max_length=200,
-        pattern=r"^[^\n\r\t\x00-\x1f\x7f`$\\{}<>]*$",
-        description="One line, without backticks, $, backslashes, braces or angle brackets.",
+        pattern=r"^[^\x00-\x1f\x7f`$\\{}<>\"]*$",
+        description="One line, without quotes, backticks, $, backslashes, braces or angle brackets.",
     )
     owners: list[str] = Field(
         default_factory=list, description="GitHub/GitLab users or teams (org/team), or e-mail addresses."

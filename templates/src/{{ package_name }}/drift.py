@@ -49,7 +49,7 @@ def to_prometheus(report: dict[str, dict[str, float]], model: str) -> str:
     for feature, scores in sorted(report.items()):
         for method, value in sorted(scores.items()):
             labels = f'model="{model}",feature="{feature}",method="{method}"'
-            lines.append(f"model_drift_score{{{labels}}} {value:.6f}")
+            lines.append("model_drift_score{" + labels + "} " + f"{value:.6f}")
     return "\n".join(lines) + "\n"
 
 

@@ -1,0 +1,274 @@
+"""The copier template: a render matrix checked by the field's own tools, hostile answers, determinism."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import shutil
+import subprocess
+import sys
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import copier
+import pytest
+from conftest import REPO, CliRunner, require_tool
+from k8s_schemas import is_core, validate_core, validate_custom
+from ruamel.yaml import YAML
+
+from mlops_scaffold.errors import RenderError
+from mlops_scaffold.render import render_project
+from mlops_scaffold.spec import Project, parse_text
+
+FRAMEWORKS = ("sklearn", "xgboost", "lightgbm", "pytorch")
+PROVIDERS = ("github", "gitlab")
+SERVING = ("online", "batch", "none")
+TARGETS = ("kubernetes", "aws", "gcp")
+MATRIX = [
+    (framework, provider, serving, TARGETS[i % len(TARGETS)])
+    for i, (framework, provider, serving) in enumerate(itertools.product(FRAMEWORKS, PROVIDERS, SERVING))
+]
+IDS = ["-".join(c) for c in MATRIX]
+RENDERS = Path(__import__("tempfile").mkdtemp(prefix="mlops-renders-"))
+
+
+def answers_for(combo: tuple[str, str, str, str]) -> dict[str, Any]:
+    framework, provider, serving, target = combo
+    return {
+        "project_name": f"{framework}-{serving}",
+        "framework": framework,
+        "ci_provider": provider,
+        "serving_mode": serving,
+        "target": target,
+        "training_gpus": 1 if framework in ("pytorch", "xgboost") else 0,
+    }
+
+
+@cache
+def rendered(combo: tuple[str, str, str, str]) -> Path:
+    return render_project(RENDERS / "-".join(combo), answers_for(combo))
+
+
+def test_matrix_has_at_least_24_combinations() -> None:
+    assert len(set(MATRIX)) >= 24
+    assert {c[3] for c in MATRIX} == set(TARGETS)
+
+
+@pytest.mark.parametrize("combo", MATRIX, ids=IDS)
+def test_no_leftover_jinja_and_a_valid_project_spec(combo: tuple[str, str, str, str]) -> None:
+    root = rendered(combo)
+    for path in root.rglob("*"):
+        if path.is_file():
+            text = path.read_text()
+            assert "{{" not in text, path
+            assert "{%" not in text, path
+    (doc,) = parse_text((root / "mlops.yaml").read_text(), "mlops.yaml")
+    assert doc.model.name == answers_for(combo)["project_name"]
+
+
+@pytest.mark.parametrize("combo", MATRIX, ids=IDS)
+def test_ruff_and_hadolint_are_clean(combo: tuple[str, str, str, str]) -> None:
+    root = rendered(combo)
+    ruff = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", str(root)], capture_output=True, text=True, check=False
+    )
+    assert ruff.returncode == 0, ruff.stdout
+    hadolint = subprocess.run(
+        [require_tool("hadolint"), str(root / "Dockerfile")], capture_output=True, text=True, check=False
+    )
+    assert hadolint.returncode == 0, hadolint.stdout + hadolint.stderr
+
+
+@pytest.mark.parametrize("combo", MATRIX, ids=IDS)
+def test_every_overlay_builds_and_validates(combo: tuple[str, str, str, str]) -> None:
+    root = rendered(combo)
+    kustomize = require_tool("kustomize")
+    for env in ("dev", "staging", "prod"):
+        built = subprocess.run(
+            [kustomize, "build", str(root / "deploy" / "overlays" / env)], capture_output=True, text=True, check=False
+        )
+        assert built.returncode == 0, built.stderr
+        objects = [o for o in YAML(typ="safe").load_all(built.stdout) if o]
+        kinds = {o["kind"] for o in objects}
+        assert {"CronJob", "NetworkPolicy", "PrometheusRule", "ServiceAccount"} <= kinds
+        if combo[2] == "online":
+            assert {
+                "Deployment",
+                "Service",
+                "HorizontalPodAutoscaler",
+                "PodDisruptionBudget",
+                "ServiceMonitor",
+            } <= kinds
+        for obj in objects:
+            assert obj["metadata"]["namespace"] == f"{answers_for(combo)['project_name']}-{env}"
+            if is_core(obj):
+                validate_core(obj, "1.33")
+            else:
+                assert validate_custom(obj) == [], obj["metadata"]["name"]
+        for workload in (o for o in objects if o["kind"] in ("Deployment", "CronJob")):
+            pod = (
+                workload["spec"]["template"]["spec"]
+                if workload["kind"] == "Deployment"
+                else workload["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+            )
+            assert pod["securityContext"]["runAsNonRoot"] is True
+            for container in pod["containers"]:
+                assert container["securityContext"]["allowPrivilegeEscalation"] is False
+                assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
+
+
+@pytest.mark.parametrize("serving", SERVING)
+def test_rules_pass_promtool_check_and_unit_tests(serving: str) -> None:
+    root = rendered(("sklearn", "github", serving, "kubernetes"))
+    promtool = require_tool("promtool")
+    check = subprocess.run(
+        [promtool, "check", "rules", str(root / "monitoring" / "rules.yaml")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    tested = subprocess.run(
+        [promtool, "test", "rules", "rules_test.yaml"],
+        cwd=root / "monitoring",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+    rules = YAML(typ="safe").load((root / "monitoring" / "rules.yaml").read_text())["groups"][0]["rules"]
+    tests_text = (root / "monitoring" / "rules_test.yaml").read_text()
+    for rule in rules:
+        assert tests_text.count(f"alertname: {rule['alert']}") >= 2, f"{rule['alert']} needs a firing and a quiet case"
+
+
+def _tree_digest(root: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def test_two_renders_are_byte_identical(tmp_path: Path) -> None:
+    answers = answers_for(MATRIX[5])
+    first = render_project(tmp_path / "a" / "p", answers)
+    second = render_project(tmp_path / "b" / "p", answers)
+    assert _tree_digest(first) == _tree_digest(second)
+
+
+HOSTILE: list[tuple[str, Any]] = [
+    ("description", 'say "hi"'),
+    ("description", "${{ github.event.issue.title }}"),
+    ("description", "{{ 7 * 7 }}"),
+    ("description", "line one\nline two"),
+    ("description", "$(rm -rf /)"),
+    ("description", "x" * 201),
+    ("project_name", "Bad_Name"),
+    ("project_name", "a" * 41),
+    ("project_name", "x\n- y"),
+    ("owners", "alice; rm -rf /"),
+    ("owners", "${{ secrets.TOKEN }}"),
+    ("training_schedule", "* * * * *\n  - evil: true"),
+    ("platform_stack", "org/proj/stack; curl evil"),
+    ("registry", "evil.example/$(id)"),
+    ("ci_organization", "org\ninjected: true"),
+]
+
+
+@pytest.mark.parametrize(("question", "value"), HOSTILE, ids=[f"{q}-{i}" for i, (q, _) in enumerate(HOSTILE)])
+def test_hostile_answers_are_rejected(tmp_path: Path, question: str, value: Any) -> None:
+    with pytest.raises(RenderError, match=f"question '{question}'"):
+        render_project(tmp_path / "p", {question: value})
+    assert not (tmp_path / "p").exists()
+
+
+def test_unicode_and_punctuation_render_inert(tmp_path: Path) -> None:
+    description = "Prévision de l'attrition, v2 — ünïcödé ✓ (beta) & more: 100%"
+    root = render_project(
+        tmp_path / "p", {"description": description, "owners": "alice, acme/ml-team, bob@acme.example"}
+    )
+    assert tomllib.loads((root / "pyproject.toml").read_text())["project"]["description"] == description
+    (doc,) = parse_text((root / "mlops.yaml").read_text(), "mlops.yaml")
+    assert isinstance(doc.model, Project)
+    assert doc.model.description == description
+    assert doc.model.owners == ["alice", "acme/ml-team", "bob@acme.example"]
+
+
+def test_new_refuses_a_non_empty_destination_and_force_keeps_other_files(cli: CliRunner, tmp_path: Path) -> None:
+    dst = tmp_path / "proj"
+    dst.mkdir()
+    (dst / "NOTES.md").write_text("mine")
+    result = cli("new", "--defaults", dst)
+    assert result.code == 2
+    assert "not empty" in result.err
+    assert sorted(p.name for p in dst.iterdir()) == ["NOTES.md"]
+    assert cli("new", "--defaults", "--force", dst).code == 0
+    assert (dst / "NOTES.md").read_text() == "mine"
+    assert (dst / "Makefile").is_file()
+
+
+def test_new_from_spec_uses_the_project_and_platform(cli: CliRunner, tmp_path: Path) -> None:
+    spec = tmp_path / "mlops.yaml"
+    spec.write_text(
+        "name: plat\nci: {provider: gitlab, organization: acme}\n---\nkind: Project\nname: churn\nframework: lightgbm\nserving: {mode: batch}\n"
+    )
+    assert cli("new", "--spec", spec, tmp_path / "churn").code == 0
+    answers = YAML(typ="safe").load((tmp_path / "churn" / ".copier-answers.yml").read_text())
+    assert (answers["project_name"], answers["framework"], answers["ci_provider"], answers["serving_mode"]) == (
+        "churn",
+        "lightgbm",
+        "gitlab",
+        "batch",
+    )
+    assert answers["_src_path"] == "https://github.com/mlops-scaffold/mlops-scaffold.git"
+    assert answers["_commit"].startswith("v")
+
+
+# copier leaves an os.scandir iterator open when a render fails midway (copier/_tools.py); not ours
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_failed_render_leaves_nothing_behind(tmp_path: Path) -> None:
+    broken = tmp_path / "template"
+    shutil.copytree(REPO / "templates", broken / "templates")
+    (broken / "copier.yml").write_text((REPO / "copier.yml").read_text())
+    (broken / "templates" / "broken.txt.jinja").write_text("{{ undefined_function() }}\n")
+    with pytest.raises(RenderError):
+        render_project(tmp_path / "out" / "p", {}, template=str(broken))
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def _git(*args: str, cwd: Path) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], cwd=cwd, check=True, capture_output=True
+    )
+
+
+def test_copier_copy_from_a_tagged_clone_equals_mlops_scaffold_new(cli: CliRunner, tmp_path: Path) -> None:
+    origin = tmp_path / "origin"
+    origin.mkdir()
+    shutil.copy2(REPO / "copier.yml", origin / "copier.yml")
+    shutil.copytree(REPO / "templates", origin / "templates")
+    _git("init", "-q", "-b", "main", cwd=origin)
+    _git("add", "-A", cwd=origin)
+    _git("commit", "-q", "-m", "template", cwd=origin)
+    _git("tag", "v0.1.0", cwd=origin)
+    clone = tmp_path / "clone"
+    _git("clone", "-q", str(origin), str(clone), cwd=tmp_path)
+    spec = tmp_path / "p.yaml"
+    spec.write_text("kind: Project\nname: churn\nframework: xgboost\nowners: [alice]\n")
+    assert cli("new", "--spec", spec, "--template", clone, "--vcs-ref", "v0.1.0", tmp_path / "via-new").code == 0
+    from mlops_scaffold.render import answers_from_spec
+
+    (doc,) = parse_text(spec.read_text(), "p.yaml")
+    assert isinstance(doc.model, Project)
+    copier.run_copy(
+        str(clone),
+        tmp_path / "via-copier",
+        data=answers_from_spec(doc.model),
+        defaults=True,
+        vcs_ref="v0.1.0",
+        quiet=True,
+    )
+    assert _tree_digest(tmp_path / "via-new") == _tree_digest(tmp_path / "via-copier")
+    assert "_commit: v0.1.0" in (tmp_path / "via-new" / ".copier-answers.yml").read_text()

@@ -40,8 +40,22 @@ def main() -> None:
         data = ["--data", "project_name=bench", "--data", "framework=xgboost"]
         ours, theirs = [], []
         for i in range(args.repeat):
-            ours.append(timed([str(BIN / "mlops-scaffold"), "new", "--spec", str(spec), "--template", str(template), f"{tmp}/new-{i}"]))
-            theirs.append(timed([str(BIN / "copier"), "copy", "--defaults", "--quiet", *data, str(template), f"{tmp}/copier-{i}"]))
+            ours.append(
+                timed(
+                    [
+                        str(BIN / "mlops-scaffold"),
+                        "new",
+                        "--spec",
+                        str(spec),
+                        "--template",
+                        str(template),
+                        f"{tmp}/new-{i}",
+                    ]
+                )
+            )
+            theirs.append(
+                timed([str(BIN / "copier"), "copy", "--defaults", "--quiet", *data, str(template), f"{tmp}/copier-{i}"])
+            )
         new_s, copier_s = statistics.median(ours), statistics.median(theirs)
         print("| command | median s |")
         print("|---|---:|")

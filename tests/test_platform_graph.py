@@ -197,7 +197,15 @@ def test_ci_role_is_namespace_scoped_and_least_privilege() -> None:
 
 def test_stack_outputs_for_project_stacks() -> None:
     specs, run = planned("fleet")
-    assert set(run.outputs) == {"registryUrl", "mlflowUrl", "mlflowAdminPassword", "argocdUrl", "queues", "projects"}
+    assert set(run.outputs) == {
+        "registryUrl",
+        "mlflowUrl",
+        "mlflowAdminPassword",
+        "argocdUrl",
+        "ciAuthenticationConfig",
+        "queues",
+        "projects",
+    }
     assert run.outputs["queues"] == ["default"]
     assert run.outputs["projects"]["project-3"]["environments"]["prod"] == "project-3-prod"
     assert len(run.outputs["projects"]) == len(specs.projects) == 5

@@ -157,6 +157,23 @@ def new(
     click.echo(f"rendered {rendered}")
 
 
+@cli.command("platform-ci")
+@click.option(
+    "--spec", "spec_path", required=True, type=click.Path(path_type=Path), help="Spec file with the Platform."
+)
+@click.option("--stack-dir", default="stacks/platform", show_default=True, help="The Pulumi project, relative to ROOT.")
+@click.argument("root", type=click.Path(file_okay=False, path_type=Path), default=Path("."))
+def platform_ci(spec_path: Path, stack_dir: str, root: Path) -> None:
+    """Write the platform repository's CI (preview, up per environment, nightly drift) into ROOT."""
+    from mlops_scaffold.ci.platform import write_platform_ci
+
+    specs = load_specs([spec_path])
+    if specs.platform is None:
+        raise UsageError(f"{spec_path} holds no Platform document")
+    for path in write_platform_ci(specs.platform, root, stack_dir):
+        click.echo(f"wrote {path}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: every user mistake becomes one line per problem and an exit code, never a traceback."""
     try:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
+
 import pulumi
 import pulumi_kubernetes as k8s
 
+from mlops_scaffold.ci.identity import authentication_config
 from mlops_scaffold.components.container_registry import ContainerRegistry
 from mlops_scaffold.components.gitops import GitOps
 from mlops_scaffold.components.model_registry import ModelRegistry
@@ -29,7 +33,8 @@ class MlopsPlatform(pulumi.ComponentResource):
         provider = k8s.Provider(
             f"{name}-cluster",
             kubeconfig=config.get("kubeconfig"),
-            context=config.get("context"),
+            # CI writes a kubeconfig with its own context (mlops_scaffold.ci) and names it here
+            context=os.environ.get("MLOPS_SCAFFOLD_KUBE_CONTEXT") or config.get("context"),
             enable_server_side_apply=True,
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -49,6 +54,7 @@ class MlopsPlatform(pulumi.ComponentResource):
             "mlflowUrl": self.model_registry.url,
             "mlflowAdminPassword": self.model_registry.admin_password,
             "argocdUrl": self.gitops.url,
+            "ciAuthenticationConfig": json.dumps(authentication_config(platform), sort_keys=True),
             "queues": self.training.queue_names,
             "projects": {
                 p.name: {

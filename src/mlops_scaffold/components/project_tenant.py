@@ -8,6 +8,7 @@ from typing import Any
 
 import pulumi
 
+from mlops_scaffold.ci.identity import project_ci_subject
 from mlops_scaffold.components import kube
 from mlops_scaffold.spec import Platform, Project
 from mlops_scaffold.spec.fields import parse_quantity
@@ -134,7 +135,8 @@ CI_RULES: list[dict[str, Any]] = [
 """What CI may do in its project's training namespace: submit and follow jobs, read its push login."""
 
 
-def ci_identity(project: Project) -> list[kube.Manifest]:
+def ci_identity(platform: Platform, project: Project) -> list[kube.Manifest]:
+    """A ServiceAccount for in-cluster use and the repository's OIDC identity, both bound to the CI role."""
     ns = project.name
     return [
         {
@@ -154,7 +156,10 @@ def ci_identity(project: Project) -> list[kube.Manifest]:
             "kind": "RoleBinding",
             "metadata": kube.meta("ci-trainer", ns, labels=kube.MANAGED_BY),
             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "ci-trainer"},
-            "subjects": [{"kind": "ServiceAccount", "name": CI_ACCOUNT, "namespace": ns}],
+            "subjects": [
+                {"kind": "ServiceAccount", "name": CI_ACCOUNT, "namespace": ns},
+                project_ci_subject(platform, project),
+            ],
         },
     ]
 
@@ -206,7 +211,7 @@ class ProjectTenant(pulumi.ComponentResource):
                 _docker_secret("registry-pull", ns_name, pull_config),
             ]
             if is_training:
-                objects += [*ci_identity(project), _docker_secret("registry-push", ns_name, push_config)]
+                objects += [*ci_identity(platform, project), _docker_secret("registry-push", ns_name, push_config)]
             for manifest in objects:
                 kube.apply(manifest, self, [ns])
             if is_training:

@@ -370,6 +370,11 @@ class Ci(SpecModel):
     """The CI system and organization that hosts the repositories."""
 
     provider: Literal["github", "gitlab"] = "github"
+    state_backend: Literal["self-managed", "pulumi-cloud"] = Field(
+        "self-managed",
+        description="Where platform CI keeps Pulumi state: a self-managed backend URL (repo variable "
+        "PULUMI_BACKEND_URL), or Pulumi Cloud reached with the CI's OIDC token.",
+    )
     organization: str = Field(
         "example-org", pattern=r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,98}[A-Za-z0-9])?$", description="Org or group."
     )

@@ -72,6 +72,7 @@ gitops:
 
 ci:
   provider: github          # github or gitlab
+  state_backend: self-managed   # or pulumi-cloud (OIDC login, no stored token)
   organization: example-org
 """
 

@@ -1,0 +1,44 @@
+"""Who CI is, as the Kubernetes API server sees it after trusting the CI provider's OIDC issuer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlops_scaffold.spec import Platform, Project
+
+ISSUERS = {"github": "https://token.actions.githubusercontent.com", "gitlab": "https://gitlab.com"}
+AUDIENCE = "kubernetes"
+
+
+def ci_username(platform: Platform, repository: str, branch: str = "main") -> str:
+    """The Kubernetes user a CI job on `branch` of `repository` authenticates as."""
+    org = platform.ci.organization
+    if platform.ci.provider == "github":
+        return f"github:repo:{org}/{repository}:ref:refs/heads/{branch}"
+    return f"gitlab:project_path:{org}/{repository}:ref_type:branch:ref:{branch}"
+
+
+def project_ci_subject(platform: Platform, project: Project) -> dict[str, str]:
+    return {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": ci_username(platform, project.name)}
+
+
+def authentication_config(platform: Platform) -> dict[str, Any]:
+    """The API server's AuthenticationConfiguration that maps CI tokens to the usernames above."""
+    provider = platform.ci.provider
+    return {
+        "apiVersion": "apiserver.config.k8s.io/v1beta1",
+        "kind": "AuthenticationConfiguration",
+        "jwt": [
+            {
+                "issuer": {"url": ISSUERS[provider], "audiences": [AUDIENCE]},
+                "claimValidationRules": [
+                    {
+                        "expression": f"claims.{'repository_owner' if provider == 'github' else 'namespace_path'} "
+                        f"== '{platform.ci.organization}'",
+                        "message": "only the organization's repositories",
+                    }
+                ],
+                "claimMappings": {"username": {"expression": f"'{provider}:' + claims.sub"}},
+            }
+        ],
+    }

@@ -1,0 +1,222 @@
+"""Generated CI, project and platform, for GitHub and GitLab: the field's linters and our structure rules."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import CliRunner, require_tool
+from ruamel.yaml import YAML
+from test_project_template import IDS, MATRIX, rendered
+
+from mlops_scaffold.ci.identity import authentication_config, ci_username
+from mlops_scaffold.ci.platform import platform_ci_files
+from mlops_scaffold.spec import Platform, SpecSet, parse_text
+
+SHA_PIN = re.compile(r"^[^@\s]+@[0-9a-f]{40}$")
+GITHUB_MATRIX = [(c, i) for c, i in zip(MATRIX, IDS, strict=True) if c[1] == "github"]
+GITLAB_MATRIX = [(c, i) for c, i in zip(MATRIX, IDS, strict=True) if c[1] == "gitlab"]
+PLATFORMS = {
+    "github-self-managed": "name: p\n",
+    "github-cloud": "name: p\nci: {state_backend: pulumi-cloud}\n",
+    "gitlab-self-managed": "name: p\nci: {provider: gitlab}\n",
+    "gitlab-cloud": "name: p\nci: {provider: gitlab, state_backend: pulumi-cloud}\nenvironments: [{name: dev}, {name: prod, approval: true}]\n",
+}
+
+
+def _load(path: Path) -> dict[str, Any]:
+    data = YAML(typ="safe").load(path.read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+def lint_github(workflows: list[Path]) -> None:
+    """actionlint (with shellcheck), check-jsonschema and zizmor, each with zero findings that matter."""
+    shellcheck = require_tool("shellcheck")
+    lint = subprocess.run(
+        [require_tool("actionlint"), f"-shellcheck={shellcheck}", *map(str, workflows)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    schema = subprocess.run(
+        [require_tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *map(str, workflows)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert schema.returncode == 0, schema.stdout + schema.stderr
+    audit = subprocess.run(
+        [require_tool("zizmor"), "--offline", "--format", "json", *map(str, workflows)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    findings = json.loads(audit.stdout)
+    serious = [f for f in findings if f["determinations"]["severity"].lower() in ("medium", "high")]
+    assert serious == [], [(f["ident"], f["desc"]) for f in serious]
+
+
+def check_github_structure(workflows: list[Path]) -> None:
+    for path in workflows:
+        workflow = _load(path)
+        triggers = workflow["on"]  # ruamel reads YAML 1.2, where `on` stays a string
+        assert "pull_request_target" not in triggers, path
+        assert workflow["permissions"] == {}, f"{path}: no default permissions at the top"
+        assert "concurrency" in workflow, path
+        for name, job in workflow["jobs"].items():
+            assert isinstance(job.get("timeout-minutes"), int), f"{path}:{name} needs timeout-minutes"
+            assert isinstance(job.get("permissions"), dict), f"{path}:{name} needs explicit permissions"
+            assert "write-all" not in json.dumps(job["permissions"])
+            for step in job["steps"]:
+                if "uses" in step:
+                    assert SHA_PIN.match(step["uses"]), f"{path}:{name}: {step['uses']} is not SHA-pinned"
+                    if step["uses"].startswith("actions/checkout@"):
+                        assert step["with"]["persist-credentials"] is False
+                if "run" in step:
+                    assert "${{" not in step["run"], f"{path}:{name}: expressions belong in env, not run"
+        text = path.read_text()
+        for line in text.splitlines():
+            if "uses:" in line:
+                assert re.search(r"@[0-9a-f]{40} # v\d", line), f"{path}: {line.strip()} lacks a version comment"
+
+
+@pytest.mark.parametrize("combo", [c for c, _ in GITHUB_MATRIX], ids=[i for _, i in GITHUB_MATRIX])
+def test_project_github_workflows(combo: tuple[str, str, str, str]) -> None:
+    root = rendered(combo)
+    workflows = sorted((root / ".github" / "workflows").glob("*.yml"))
+    assert [p.name for p in workflows] == ["build.yml", "ci.yml", "deploy.yml", "train.yml"]
+    assert not (root / ".gitlab-ci.yml").exists()
+    lint_github(workflows)
+    check_github_structure(workflows)
+    deploy = _load(root / ".github" / "workflows" / "deploy.yml")
+    assert deploy["jobs"]["promote-prod"]["environment"] == "prod"
+    build = _load(root / ".github" / "workflows" / "build.yml")
+    assert build["jobs"]["promote-staging"]["environment"] == "staging"
+    assert build["jobs"]["image"]["permissions"] == {"contents": "read", "id-token": "write"}
+    push = next(s for s in build["jobs"]["image"]["steps"] if "build-push-action" in s.get("uses", ""))
+    assert push["with"]["provenance"] == "mode=max"
+    assert push["with"]["sbom"] is True
+    train = _load(root / ".github" / "workflows" / "train.yml")
+    gpu = answers_gpus(combo)
+    assert ("id-token" in train["jobs"]["train"]["permissions"]) == bool(gpu), "only cluster training needs OIDC"
+
+
+def answers_gpus(combo: tuple[str, str, str, str]) -> int:
+    return 1 if combo[0] in ("pytorch", "xgboost") else 0
+
+
+@pytest.mark.parametrize("combo", [c for c, _ in GITLAB_MATRIX], ids=[i for _, i in GITLAB_MATRIX])
+def test_project_gitlab_ci(combo: tuple[str, str, str, str]) -> None:
+    root = rendered(combo)
+    assert not (root / ".github").exists()
+    path = root / ".gitlab-ci.yml"
+    schema = subprocess.run(
+        [require_tool("check-jsonschema"), "--builtin-schema", "vendor.gitlab-ci", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert schema.returncode == 0, schema.stdout + schema.stderr
+    config = _load(path)
+    jobs = {k: v for k, v in config.items() if isinstance(v, dict) and "script" in v}
+    assert set(jobs) == {"test", "build", "promote-dev", "promote-staging", "promote-prod", "train"}
+    assert config["default"]["timeout"]
+    assert jobs["promote-prod"]["environment"]["name"] == "prod"
+    assert jobs["promote-prod"]["when"] == "manual"
+    assert "CLUSTER_OIDC_TOKEN" in jobs["build"]["id_tokens"]
+    for name, job in jobs.items():
+        assert "CI_JOB_TOKEN" not in json.dumps(job.get("variables", {})), name
+
+
+def _platform(text: str) -> Platform:
+    platform = SpecSet(parse_text(text, "p.yaml")).platform
+    assert platform is not None
+    return platform
+
+
+@pytest.mark.parametrize("name", PLATFORMS)
+def test_platform_ci(name: str, tmp_path: Path) -> None:
+    platform = _platform(PLATFORMS[name])
+    files = platform_ci_files(platform)
+    for relative, text in files.items():
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text(text)
+    ruff = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", str(tmp_path / "ci")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ruff.returncode == 0, ruff.stdout
+    envs = [e.name for e in platform.environments]
+    if platform.ci.provider == "github":
+        workflows = sorted((tmp_path / ".github" / "workflows").glob("*.yml"))
+        assert [p.name for p in workflows] == ["platform-drift.yml", "platform-preview.yml", "platform-up.yml"]
+        lint_github(workflows)
+        check_github_structure(workflows)
+        up = _load(tmp_path / ".github" / "workflows" / "platform-up.yml")["jobs"]
+        assert [job["environment"] for job in up.values()] == envs
+        drift = (tmp_path / ".github" / "workflows" / "platform-drift.yml").read_text()
+        assert "--expect-no-changes" in drift
+        assert "schedule" in _load(tmp_path / ".github" / "workflows" / "platform-drift.yml")["on"]
+        preview = (tmp_path / ".github" / "workflows" / "platform-preview.yml").read_text()
+        assert "GITHUB_STEP_SUMMARY" in preview
+    else:
+        path = tmp_path / ".gitlab-ci.yml"
+        schema = subprocess.run(
+            [require_tool("check-jsonschema"), "--builtin-schema", "vendor.gitlab-ci", str(path)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert schema.returncode == 0, schema.stdout + schema.stderr
+        config = _load(path)
+        for env in platform.environments:
+            job = config[f"up-{env.name}"]
+            assert job["environment"]["name"] == env.name
+            assert (job["rules"][0].get("when") == "manual") == env.approval
+    text = "\n".join(files.values())
+    if platform.ci.state_backend == "pulumi-cloud":
+        assert "--oidc-token" in text
+        assert "PULUMI_ACCESS_TOKEN" not in text
+    else:
+        assert "PULUMI_BACKEND_URL" in text
+
+
+def test_platform_ci_command_writes_files(cli: CliRunner, tmp_path: Path) -> None:
+    spec = tmp_path / "p.yaml"
+    spec.write_text("name: p\n")
+    result = cli("platform-ci", "--spec", spec, tmp_path / "repo")
+    assert result.code == 0
+    assert (tmp_path / "repo" / ".github" / "workflows" / "platform-up.yml").is_file()
+    assert (tmp_path / "repo" / "ci" / "kubeconfig.py").is_file()
+
+
+def test_ci_identities_are_scoped_to_the_repository_and_branch() -> None:
+    github = _platform("name: p\nci: {organization: acme}\n")
+    gitlab = _platform("name: p\nci: {provider: gitlab, organization: acme}\n")
+    assert ci_username(github, "churn") == "github:repo:acme/churn:ref:refs/heads/main"
+    assert ci_username(gitlab, "churn") == "gitlab:project_path:acme/churn:ref_type:branch:ref:main"
+    config = authentication_config(github)
+    jwt = config["jwt"][0]
+    assert jwt["issuer"] == {"url": "https://token.actions.githubusercontent.com", "audiences": ["kubernetes"]}
+    assert jwt["claimMappings"]["username"]["expression"] == "'github:' + claims.sub"
+    assert "'acme'" in jwt["claimValidationRules"][0]["expression"]
+
+
+def test_project_role_binding_names_the_repository_identity() -> None:
+    from mlops_scaffold.plan import plan_platform
+
+    specs = SpecSet(parse_text("name: p\nci: {organization: acme}\n---\nkind: Project\nname: churn\n", "p.yaml"))
+    run = plan_platform(specs)
+    binding = next(m for m in run.manifests() if m["kind"] == "RoleBinding")
+    users = [s["name"] for s in binding["subjects"] if s["kind"] == "User"]
+    assert users == ["github:repo:acme/churn:ref:refs/heads/main"]
+    assert json.loads(run.outputs["ciAuthenticationConfig"])["kind"] == "AuthenticationConfiguration"

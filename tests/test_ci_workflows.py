@@ -63,6 +63,18 @@ def lint_github(workflows: list[Path]) -> None:
     assert serious == [], [(f["ident"], f["desc"]) for f in serious]
 
 
+def lint_gitlab(path: Path) -> dict[str, Any]:
+    """check-jsonschema with GitLab's CI schema; returns the parsed file."""
+    schema = subprocess.run(
+        [require_tool("check-jsonschema"), "--builtin-schema", "vendor.gitlab-ci", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert schema.returncode == 0, schema.stdout + schema.stderr
+    return _load(path)
+
+
 def check_github_structure(workflows: list[Path]) -> None:
     for path in workflows:
         workflow = _load(path)

@@ -101,34 +101,34 @@ def from_namespaces(names: list[str]) -> list[dict[str, Any]]:
     return [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": n}}} for n in names]
 
 
-def allow_ingress(
-    name: str, namespace_name: str, pod_labels: dict[str, str], peers: list[dict[str, Any]], port: int
+def _allow(
+    direction: str, name: str, namespace_name: str, pod_labels: dict[str, str], peers: list[dict[str, Any]], port: int
 ) -> Manifest:
+    peer_key = "from" if direction == "Ingress" else "to"
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
         "metadata": meta(name, namespace_name, labels=MANAGED_BY),
         "spec": {
             "podSelector": {"matchLabels": pod_labels},
-            "policyTypes": ["Ingress"],
-            "ingress": [{"from": peers, "ports": [{"protocol": "TCP", "port": port}]}],
+            "policyTypes": [direction],
+            direction.lower(): [{peer_key: peers, "ports": [{"protocol": "TCP", "port": port}]}],
         },
     }
+
+
+def allow_ingress(
+    name: str, namespace_name: str, pod_labels: dict[str, str], peers: list[dict[str, Any]], port: int
+) -> Manifest:
+    """Let `peers` reach the selected pods on one TCP port."""
+    return _allow("Ingress", name, namespace_name, pod_labels, peers, port)
 
 
 def allow_egress(
     name: str, namespace_name: str, pod_labels: dict[str, str], peers: list[dict[str, Any]], port: int
 ) -> Manifest:
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": meta(name, namespace_name, labels=MANAGED_BY),
-        "spec": {
-            "podSelector": {"matchLabels": pod_labels},
-            "policyTypes": ["Egress"],
-            "egress": [{"to": peers, "ports": [{"protocol": "TCP", "port": port}]}],
-        },
-    }
+    """Let the selected pods reach `peers` on one TCP port."""
+    return _allow("Egress", name, namespace_name, pod_labels, peers, port)
 
 
 def _kwargs(manifest: Manifest) -> dict[str, Any]:

@@ -33,6 +33,29 @@ def _resources(cpu: str, memory: str) -> dict[str, Any]:
     return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory}}
 
 
+def _stateful_set(
+    name: str, selector: dict[str, str], component: str, pod: dict[str, Any], storage: str
+) -> kube.Manifest:
+    """One replica with its own volume: how the platform runs its small stateful services."""
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": kube.meta(name, NAMESPACE, labels=kube.labels(component, selector)),
+        "spec": {
+            "serviceName": name,
+            "replicas": 1,
+            "selector": {"matchLabels": selector},
+            "template": {"metadata": {"labels": selector}, "spec": pod},
+            "volumeClaimTemplates": [
+                {
+                    "metadata": {"name": "data"},
+                    "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": storage}}},
+                }
+            ],
+        },
+    }
+
+
 def postgres_objects(platform: Platform) -> list[kube.Manifest]:
     """A single-replica PostgreSQL StatefulSet; its password comes from the `postgres` Secret."""
     pod = {
@@ -60,26 +83,7 @@ def postgres_objects(platform: Platform) -> list[kube.Manifest]:
         "volumes": [{"name": "run", "emptyDir": {}}, {"name": "tmp", "emptyDir": {}}],
     }
     return [
-        {
-            "apiVersion": "apps/v1",
-            "kind": "StatefulSet",
-            "metadata": kube.meta("postgres", NAMESPACE, labels=kube.labels("database", PG)),
-            "spec": {
-                "serviceName": "postgres",
-                "replicas": 1,
-                "selector": {"matchLabels": PG},
-                "template": {"metadata": {"labels": PG}, "spec": pod},
-                "volumeClaimTemplates": [
-                    {
-                        "metadata": {"name": "data"},
-                        "spec": {
-                            "accessModes": ["ReadWriteOnce"],
-                            "resources": {"requests": {"storage": platform.model_registry.database.storage}},
-                        },
-                    }
-                ],
-            },
-        },
+        _stateful_set("postgres", PG, "database", pod, platform.model_registry.database.storage),
         _service("postgres", PG, PG_PORT, "postgres"),
     ]
 
@@ -111,26 +115,7 @@ def s3_objects(platform: Platform) -> list[kube.Manifest]:
         ],
     }
     return [
-        {
-            "apiVersion": "apps/v1",
-            "kind": "StatefulSet",
-            "metadata": kube.meta("s3", NAMESPACE, labels=kube.labels("artifact-store", S3)),
-            "spec": {
-                "serviceName": "s3",
-                "replicas": 1,
-                "selector": {"matchLabels": S3},
-                "template": {"metadata": {"labels": S3}, "spec": pod},
-                "volumeClaimTemplates": [
-                    {
-                        "metadata": {"name": "data"},
-                        "spec": {
-                            "accessModes": ["ReadWriteOnce"],
-                            "resources": {"requests": {"storage": platform.model_registry.artifact_store.storage}},
-                        },
-                    }
-                ],
-            },
-        },
+        _stateful_set("s3", S3, "artifact-store", pod, platform.model_registry.artifact_store.storage),
         _service("s3", S3, S3_PORT, "s3"),
     ]
 

@@ -194,7 +194,11 @@ def test_platform_ci(name: str, tmp_path: Path) -> None:
             job = config[f"up-{env.name}"]
             assert job["environment"]["name"] == env.name
             assert (job["rules"][0].get("when") == "manual") == env.approval
+    renovate = json.loads(files["renovate.json"])
+    assert "helpers:pinGitHubActionDigests" in renovate["extends"]
     text = "\n".join(files.values())
+    # Renovate's regex (JavaScript named groups) finds the pinned Pulumi CLI version
+    assert re.search(renovate["customManagers"][0]["matchStrings"][0].replace("(?<", "(?P<"), text)
     if platform.ci.state_backend == "pulumi-cloud":
         assert "--oidc-token" in text
         assert "PULUMI_ACCESS_TOKEN" not in text

@@ -44,7 +44,10 @@ def platform_ci_files(platform: Platform, stack_dir: str = "stacks/platform") ->
         "organization": platform.ci.organization,
         "kube_context": KUBE_CONTEXT,
     }
-    files = {"ci/kubeconfig.py": (TEMPLATES / "kubeconfig.py").read_text()}
+    files = {
+        "ci/kubeconfig.py": (TEMPLATES / "kubeconfig.py").read_text(),
+        "renovate.json": (TEMPLATES / "renovate.json").read_text(),
+    }
     if platform.ci.provider == "github":
         context["setup"] = env.get_template("_setup.yml").render(context).rstrip("\n")
         for name in ("platform-preview", "platform-up", "platform-drift"):

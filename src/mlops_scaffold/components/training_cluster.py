@@ -165,29 +165,18 @@ class TrainingCluster(pulumi.ComponentResource):
             kube.apply(manifest, self, crd_users)
         for manifest in priority_classes():
             kube.apply(manifest, self)
-        if "ray" in platform.training.frameworks:
-            ns = kube.apply(kube.namespace(OPERATOR_NAMESPACES["ray"]), self)
+        operators = {
+            "ray": (
+                "kuberay-operator",
+                {"batchScheduler": {"name": "kueue"}, "securityContext": kube.CONTAINER_SECURITY},
+            ),
+            "pytorch": ("kubeflow-trainer", {"jobset": {"install": True}}),
+        }
+        for framework in platform.training.frameworks:
+            chart, values = operators[framework]
+            ns = kube.apply(kube.namespace(OPERATOR_NAMESPACES[framework]), self)
             crd_users.append(
-                kube.helm_release(
-                    "kuberay-operator",
-                    chart_for(platform, "kuberay-operator"),
-                    OPERATOR_NAMESPACES["ray"],
-                    {"batchScheduler": {"name": "kueue"}, "securityContext": kube.CONTAINER_SECURITY},
-                    self,
-                    [ns],
-                )
-            )
-        if "pytorch" in platform.training.frameworks:
-            ns = kube.apply(kube.namespace(OPERATOR_NAMESPACES["pytorch"]), self)
-            crd_users.append(
-                kube.helm_release(
-                    "kubeflow-trainer",
-                    chart_for(platform, "kubeflow-trainer"),
-                    OPERATOR_NAMESPACES["pytorch"],
-                    {"jobset": {"install": True}},
-                    self,
-                    [ns],
-                )
+                kube.helm_release(chart, chart_for(platform, chart), OPERATOR_NAMESPACES[framework], values, self, [ns])
             )
         if platform.training.has_gpus:
             # the device plugin and DCGM need host access, so their namespace is privileged

@@ -167,32 +167,26 @@ def _offline_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def _make(project: Path, targets: list[str], env: dict[str, str]) -> str:
+    """Run make targets of a generated project with the interpreter running the tests; return stdout."""
+    python = getattr(sys, "_base_executable", sys.executable)
+    done = subprocess.run(
+        ["make", *targets, f"PYTHON={python}"], cwd=project, env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done.stdout
+
+
 @pytest.mark.parametrize("framework", ["sklearn", "xgboost", "lightgbm", "pytorch"])
 def test_generated_project_tests_trains_and_registers(
     framework: str, mlflow_server: str, s3: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     name = f"real-{framework}"
     project = render_project(tmp_path / name, {"project_name": name, "framework": framework, "python_version": "3.11"})
-    python = getattr(sys, "_base_executable", sys.executable)
-    tested = subprocess.run(
-        ["make", "test", f"PYTHON={python}"],
-        cwd=project,
-        env=_offline_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert tested.returncode == 0, tested.stdout[-3000:] + tested.stderr[-3000:]
-    assert " passed" in tested.stdout
-    trained = subprocess.run(
-        ["make", "train"],
-        cwd=project,
-        env=_offline_env(MLFLOW_TRACKING_URI=mlflow_server, **S3_ENV),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert trained.returncode == 0, trained.stdout[-3000:] + trained.stderr[-3000:]
+    # the same targets the generated CI runs: lint, type check, test
+    tested = _make(project, ["lint", "typecheck", "test"], _offline_env())
+    assert " passed" in tested
+    trained = _make(project, ["train"], _offline_env(MLFLOW_TRACKING_URI=mlflow_server, **S3_ENV))
 
     from mlflow import MlflowClient
     from mlflow.artifacts import download_artifacts
@@ -200,7 +194,7 @@ def test_generated_project_tests_trains_and_registers(
     monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server)
     monkeypatch.setenv("MLFLOW_REGISTRY_URI", mlflow_server)
     client = MlflowClient()
-    assert f'"tracking_uri": "{mlflow_server}"' in trained.stdout, trained.stdout
+    assert f'"tracking_uri": "{mlflow_server}"' in trained, trained
     version = client.get_model_version_by_alias(name, "champion")
     assert version.run_id is not None
     run = client.get_run(version.run_id)
@@ -221,15 +215,6 @@ def test_generated_project_tests_trains_and_registers(
 
 def test_make_train_without_a_server_uses_a_local_store(tmp_path: Path) -> None:
     project = render_project(tmp_path / "local", {"project_name": "local", "python_version": "3.11"})
-    python = getattr(sys, "_base_executable", sys.executable)
-    trained = subprocess.run(
-        ["make", "train", f"PYTHON={python}"],
-        cwd=project,
-        env=_offline_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert trained.returncode == 0, trained.stdout[-3000:] + trained.stderr[-3000:]
+    _make(project, ["train"], _offline_env())
     assert (project / "mlruns" / "models" / "local").is_dir()
     assert (project / "artifacts" / "model.pkl").is_file()

@@ -29,6 +29,11 @@ def _secret_env(name: str, secret: str, key: str) -> dict[str, Any]:
     return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
 
 
+def _run_as(uid: int) -> dict[str, Any]:
+    """The restricted pod security context, running as one non-root user and group."""
+    return kube.POD_SECURITY | {"runAsUser": uid, "runAsGroup": uid, "fsGroup": uid}
+
+
 def _resources(cpu: str, memory: str) -> dict[str, Any]:
     return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory}}
 
@@ -59,7 +64,7 @@ def _stateful_set(
 def postgres_objects(platform: Platform) -> list[kube.Manifest]:
     """A single-replica PostgreSQL StatefulSet; its password comes from the `postgres` Secret."""
     pod = {
-        "securityContext": kube.POD_SECURITY | {"runAsUser": 999, "runAsGroup": 999, "fsGroup": 999},
+        "securityContext": _run_as(999),
         "containers": [
             _container(
                 "postgres",
@@ -91,7 +96,7 @@ def postgres_objects(platform: Platform) -> list[kube.Manifest]:
 def s3_objects(platform: Platform) -> list[kube.Manifest]:
     """A single-node SeaweedFS serving the S3 API; identities come from the `s3` Secret."""
     pod = {
-        "securityContext": kube.POD_SECURITY | {"runAsUser": 1000, "runAsGroup": 1000, "fsGroup": 1000},
+        "securityContext": _run_as(1000),
         "containers": [
             _container(
                 "s3",
@@ -151,7 +156,7 @@ def mlflow_objects(platform: Platform) -> list[kube.Manifest]:
     )
     mounts = [{"name": "auth", "mountPath": "/etc/mlflow", "readOnly": True}, {"name": "tmp", "mountPath": "/tmp"}]
     pod = {
-        "securityContext": kube.POD_SECURITY | {"runAsUser": 1000, "runAsGroup": 1000, "fsGroup": 1000},
+        "securityContext": _run_as(1000),
         "initContainers": [
             _container(
                 "create-bucket", IMAGES["mlflow"], command=["python", "-c", make_bucket], env=env, volumeMounts=mounts

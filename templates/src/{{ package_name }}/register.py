@@ -9,9 +9,10 @@ from typing import Any
 import mlflow
 import mlflow.pyfunc
 from mlflow import MlflowClient
+from mlflow.pyfunc import PythonModel
 
 
-class PyfuncModel(mlflow.pyfunc.PythonModel):
+class PyfuncModel(PythonModel):
     """Wraps our Model so that any MLflow consumer can load it with mlflow.pyfunc.load_model."""
 
     def __init__(self, model: Any) -> None:

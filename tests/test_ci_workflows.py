@@ -220,3 +220,13 @@ def test_project_role_binding_names_the_repository_identity() -> None:
     users = [s["name"] for s in binding["subjects"] if s["kind"] == "User"]
     assert users == ["github:repo:acme/churn:ref:refs/heads/main"]
     assert json.loads(run.outputs["ciAuthenticationConfig"])["kind"] == "AuthenticationConfiguration"
+
+
+def test_platform_and_project_ci_pin_the_same_actions() -> None:
+    from conftest import REPO
+
+    from mlops_scaffold.catalog import GITHUB_ACTIONS
+
+    partial = (REPO / "templates" / "_partials" / "actions.jinja").read_text()
+    for pin in GITHUB_ACTIONS.values():
+        assert f'"{pin}"' in partial, f"{pin} differs between catalog.py and the template"

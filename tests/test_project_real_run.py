@@ -167,6 +167,14 @@ def _offline_env(**extra: str) -> dict[str, str]:
     return env
 
 
+@pytest.fixture
+def workdir(tmp_path: Path) -> Iterator[Path]:
+    """A scratch directory whose project virtualenvs (up to 5 GB for pytorch) go when the test ends."""
+    yield tmp_path
+    for venv in tmp_path.glob("*/.venv"):
+        shutil.rmtree(venv, ignore_errors=True)
+
+
 def _make(project: Path, targets: list[str], env: dict[str, str]) -> str:
     """Run make targets of a generated project with the interpreter running the tests; return stdout."""
     python = getattr(sys, "_base_executable", sys.executable)
@@ -179,10 +187,10 @@ def _make(project: Path, targets: list[str], env: dict[str, str]) -> str:
 
 @pytest.mark.parametrize("framework", ["sklearn", "xgboost", "lightgbm", "pytorch"])
 def test_generated_project_tests_trains_and_registers(
-    framework: str, mlflow_server: str, s3: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    framework: str, mlflow_server: str, s3: str, workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     name = f"real-{framework}"
-    project = render_project(tmp_path / name, {"project_name": name, "framework": framework, "python_version": "3.11"})
+    project = render_project(workdir / name, {"project_name": name, "framework": framework, "python_version": "3.11"})
     # the same targets the generated CI runs: lint, type check, test
     tested = _make(project, ["lint", "typecheck", "test"], _offline_env())
     assert " passed" in tested
@@ -200,7 +208,7 @@ def test_generated_project_tests_trains_and_registers(
     run = client.get_run(version.run_id)
     assert run.data.params["framework"] == framework
     assert run.data.metrics["accuracy"] >= 0.8
-    local = Path(download_artifacts(artifact_uri=f"models:/{name}@champion", dst_path=str(tmp_path / "dl")))
+    local = Path(download_artifacts(artifact_uri=f"models:/{name}@champion", dst_path=str(workdir / "dl")))
     assert (local / "MLmodel").is_file()
     import boto3
 
@@ -213,8 +221,8 @@ def test_generated_project_tests_trains_and_registers(
     assert any(k.endswith("MLmodel") for k in keys), "artifacts went to the S3 server"
 
 
-def test_make_train_without_a_server_uses_a_local_store(tmp_path: Path) -> None:
-    project = render_project(tmp_path / "local", {"project_name": "local", "python_version": "3.11"})
+def test_make_train_without_a_server_uses_a_local_store(workdir: Path) -> None:
+    project = render_project(workdir / "local", {"project_name": "local", "python_version": "3.11"})
     _make(project, ["train"], _offline_env())
     assert (project / "mlruns" / "models" / "local").is_dir()
     assert (project / "artifacts" / "model.pkl").is_file()

@@ -67,8 +67,10 @@ def test_validate_json(cli: CliRunner, tmp_path: Path) -> None:
         ["init", "--kind", "x"],
     ],
 )
-def test_misuse_exits_2_with_one_line(cli: CliRunner, args: list[str], tmp_path: Path) -> None:
-    os.chdir(tmp_path)
+def test_misuse_exits_2_with_one_line(
+    cli: CliRunner, args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
     result = cli(*args)
     assert result.code == 2
     assert len(result.err.strip().splitlines()) == 1

@@ -28,6 +28,9 @@ def inside(path: Path) -> Iterator[None]:
         os.chdir(before)
 
 
+CHANNEL_SECRETS = {"dev": {}, "prod": {"alert-ml-alerts": "https://hooks.slack.com/services/T0/B0/x"}}
+
+
 def _stack_config(stack: str) -> dict[str, str]:
     config = YAML(typ="safe").load((STACK / f"Pulumi.{stack}.yaml").read_text())["config"]
     return {str(k): str(v) for k, v in config.items()}
@@ -37,7 +40,11 @@ def _stack_config(stack: str) -> dict[str, str]:
 def test_example_stacks_build_the_platform(stack: str) -> None:
     with inside(STACK):
         run = run_program(
-            lambda: runpy.run_path("__main__.py"), project="platform", stack=stack, config=_stack_config(stack)
+            lambda: runpy.run_path("__main__.py"),
+            project="platform",
+            stack=stack,
+            config=_stack_config(stack),
+            secret_config=CHANNEL_SECRETS[stack],
         )
     provider = run.of_type("pulumi:providers:kubernetes")[0]
     assert provider.inputs["context"] == _stack_config(stack)["kubernetes:context"]
@@ -45,6 +52,11 @@ def test_example_stacks_build_the_platform(stack: str) -> None:
     if stack == "prod":
         assert run.outputs["queues"] == ["default", "gpu"]
         assert set(run.outputs["projects"]) == {"churn", "vision"}
+
+
+def test_a_missing_alert_channel_credential_stops_the_program() -> None:
+    with inside(STACK), pytest.raises(pulumi.ConfigMissingError, match="platform:alert-ml-alerts"):
+        run_program(lambda: runpy.run_path("__main__.py"), project="platform", stack="prod", config=_stack_config("prod"))
 
 
 def test_a_bad_spec_fails_the_program_with_located_lines(tmp_path: Path) -> None:

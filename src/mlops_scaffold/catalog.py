@@ -49,6 +49,7 @@ IMAGES: dict[str, str] = {
     "postgres": "docker.io/library/postgres:17.6-bookworm",
     "s3": "docker.io/chrislusf/seaweedfs:3.97",
     "kubectl": "registry.k8s.io/kubectl:v1.33.4",
+    "pushgateway": "quay.io/prometheus/pushgateway:v1.11.1",
 }
 """Images of the workloads the platform runs itself (the charts pin their own)."""
 

@@ -15,8 +15,13 @@ COMPONENT_PREFIX = "mlops-scaffold:"
 
 
 def plan_platform(specs: SpecSet, stack: str = "dev") -> MockRun:
-    """Everything `pulumi up` on `stacks/platform` would register, with no cluster and no Pulumi CLI."""
-    return run_program(lambda: build_platform(specs), project="platform", stack=stack)
+    """Everything `pulumi up` on `stacks/platform` would register, with no cluster and no Pulumi CLI.
+
+    Alert channel credentials, which `pulumi up` requires from stack config, are stand-ins here.
+    """
+    channels = specs.platform.monitoring.channels if specs.platform is not None else []
+    stand_ins = {c.secret_key: f"planned-{c.secret_key}" for c in channels}
+    return run_program(lambda: build_platform(specs), project="platform", stack=stack, secret_config=stand_ins)
 
 
 def short_type(type_: str) -> str:

@@ -189,6 +189,27 @@ def helm_release(
     )
 
 
+def secret(
+    name: str,
+    namespace_name: str,
+    data: dict[str, pulumi.Input[str]],
+    parent: pulumi.Resource,
+    depends_on: Sequence[pulumi.Resource] | None = None,
+) -> pulumi.CustomResource:
+    """An Opaque Secret; values that are Pulumi secrets stay secret in state and in plans."""
+    return apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": meta(name, namespace_name, labels=MANAGED_BY),
+            "type": "Opaque",
+            "stringData": data,
+        },
+        parent,
+        depends_on,
+    )
+
+
 def secret_value(name: str, config_key: str, parent: pulumi.Resource) -> pulumi.Output[str]:
     """A password from stack config (`pulumi config set --secret KEY`), else a generated one; always secret."""
     configured = pulumi.Config().get_secret(config_key)

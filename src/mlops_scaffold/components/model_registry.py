@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import pulumi
@@ -236,22 +235,6 @@ def _service(name: str, selector: dict[str, str], port: int, port_name: str) -> 
     }
 
 
-def _secret(
-    name: str, data: dict[str, pulumi.Input[str]], parent: pulumi.Resource, deps: Sequence[pulumi.Resource]
-) -> None:
-    kube.apply(
-        {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": kube.meta(name, NAMESPACE, labels=kube.MANAGED_BY),
-            "type": "Opaque",
-            "stringData": data,
-        },
-        parent,
-        deps,
-    )
-
-
 def basic_auth_ini(admin_password: str, database_uri: str, default_permission: str) -> str:
     return (
         "[mlflow]\n"
@@ -291,10 +274,11 @@ class ModelRegistry(pulumi.ComponentResource):
         )
         permission = platform.model_registry.auth.default_permission
         deps = [ns]
-        _secret("postgres", {"password": db_password}, self, deps)
-        _secret("s3", {"config.json": s3_config}, self, deps)
-        _secret(
+        kube.secret("postgres", NAMESPACE, {"password": db_password}, self, deps)
+        kube.secret("s3", NAMESPACE, {"config.json": s3_config}, self, deps)
+        kube.secret(
             "mlflow",
+            NAMESPACE,
             {
                 "backend-store-uri": db_uri,
                 "s3-access-key": "mlflow",

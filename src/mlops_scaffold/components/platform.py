@@ -12,6 +12,7 @@ from mlops_scaffold.ci.identity import authentication_config
 from mlops_scaffold.components.container_registry import ContainerRegistry
 from mlops_scaffold.components.gitops import GitOps
 from mlops_scaffold.components.model_registry import ModelRegistry
+from mlops_scaffold.components.monitoring import Monitoring
 from mlops_scaffold.components.project_tenant import CI_ACCOUNT, env_namespace
 from mlops_scaffold.components.training_cluster import TrainingCluster
 from mlops_scaffold.errors import ScaffoldError
@@ -49,11 +50,22 @@ class MlopsPlatform(pulumi.ComponentResource):
         # Argo CD retries until a tenant's namespaces exist, so Applications need not wait on every tenant
         # resource (a dependency on a component waits for all its children, which grows quadratically)
         self.gitops = GitOps("gitops", platform, projects, child)
+        self.monitoring = (
+            Monitoring("monitoring", platform, names, tenant_namespaces, child) if platform.monitoring.enabled else None
+        )
         self.outputs: dict[str, pulumi.Input[object]] = {
             "registryUrl": self.registry.url,
             "mlflowUrl": self.model_registry.url,
             "mlflowAdminPassword": self.model_registry.admin_password,
             "argocdUrl": self.gitops.url,
+            **(
+                {
+                    "grafanaUrl": self.monitoring.urls["grafana"],
+                    "pushgatewayUrl": self.monitoring.urls["pushgateway"],
+                }
+                if self.monitoring is not None
+                else {}
+            ),
             "ciAuthenticationConfig": json.dumps(authentication_config(platform), sort_keys=True),
             "queues": self.training.queue_names,
             "projects": {

@@ -9,6 +9,7 @@ import pulumi
 from mlops_scaffold.catalog import chart_for
 from mlops_scaffold.components import kube
 from mlops_scaffold.components.project_tenant import ProjectTenant
+from mlops_scaffold.monitoring.exporters import dcgm_counters_csv
 from mlops_scaffold.spec import Platform, Project
 from mlops_scaffold.spec.platform import NodePool, Queue
 
@@ -118,6 +119,24 @@ def priority_classes() -> list[kube.Manifest]:
     ]
 
 
+DCGM_COUNTERS_FILE = "/etc/dcgm-exporter/mlops-counters.csv"
+DCGM_VALUES: dict[str, Any] = {
+    # emit exactly the counters the platform's rules and dashboards read (monitoring.exporters)
+    "arguments": ["-f", DCGM_COUNTERS_FILE],
+    "extraConfigMapVolumes": [{"name": "mlops-counters", "configMap": {"name": "dcgm-mlops-counters"}}],
+    "extraVolumeMounts": [{"name": "mlops-counters", "mountPath": DCGM_COUNTERS_FILE, "subPath": "counters.csv"}],
+}
+
+
+def dcgm_counters() -> kube.Manifest:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": kube.meta("dcgm-mlops-counters", OPERATOR_NAMESPACES["gpu"], labels=kube.labels("gpu")),
+        "data": {"counters.csv": dcgm_counters_csv()},
+    }
+
+
 def gpu_scheduling(platform: Platform) -> dict[str, Any]:
     """Node affinity and tolerations that put GPU daemons on every GPU pool, whatever its taints."""
     gpu_pools = [p for p in platform.training.node_pools if p.gpu is not None]
@@ -190,13 +209,14 @@ class TrainingCluster(pulumi.ComponentResource):
                 self,
                 [ns],
             )
+            counters = kube.apply(dcgm_counters(), self, [ns])
             kube.helm_release(
                 "dcgm-exporter",
                 chart_for(platform, "dcgm-exporter"),
                 OPERATOR_NAMESPACES["gpu"],
-                {**placement, "serviceMonitor": {"enabled": platform.monitoring.enabled}},
+                {**placement, **DCGM_VALUES, "serviceMonitor": {"enabled": platform.monitoring.enabled}},
                 self,
-                [ns],
+                [ns, counters],
             )
         self.queue_names = [q.name for q in platform.training.queues]
         self.tenants = {

@@ -321,7 +321,9 @@ class Drift(SpecModel):
 class Slo(SpecModel):
     """Service level objectives of model serving."""
 
-    latency_ms: int = Field(300, gt=0, description="Requests should be faster than this.")
+    latency_ms: Literal[5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000] = Field(
+        250, description="Requests should be faster than this; one of the serving latency histogram's buckets."
+    )
     latency_target: float = Field(0.99, gt=0, lt=1, description="Share of requests that meet latency_ms.")
     availability: float = Field(0.995, gt=0, lt=1, description="Share of requests that must succeed.")
 

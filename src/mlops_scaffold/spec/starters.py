@@ -63,7 +63,7 @@ monitoring:
   # channels:
   #   - {{name: ml-alerts, type: slack, slack_channel: "#ml-alerts"}}  # webhook: Pulumi secret alert-ml-alerts
   drift: {{enabled: true, metric: psi, threshold: 0.2, schedule: "0 * * * *"}}
-  slo: {{latency_ms: 300, latency_target: 0.99, availability: 0.995}}
+  slo: {{latency_ms: 250, latency_target: 0.99, availability: 0.995}}
 
 gitops:
   engine: argocd

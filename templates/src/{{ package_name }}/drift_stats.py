@@ -1,0 +1,1 @@
+../../../src/mlops_scaffold/monitoring/drift.py

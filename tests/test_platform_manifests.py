@@ -29,7 +29,9 @@ def test_custom_resources_pass_their_crd_schemas(name: str) -> None:
     _, manifests = _objects(name)
     custom = [m for m in manifests if not is_core(m)]
     kinds = {m["kind"] for m in custom}
-    expected = {"ResourceFlavor", "ClusterQueue", "Application", "ServiceMonitor"}
+    expected = {"ResourceFlavor", "ClusterQueue", "Application", "ServiceMonitor", "PrometheusRule"}
+    if name == "gpu":  # Ray pods are scraped through a PodMonitor
+        expected |= {"PodMonitor"}
     if planned(name)[0].projects:
         expected |= {"AppProject", "LocalQueue"}
     assert expected <= kinds

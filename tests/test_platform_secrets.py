@@ -18,12 +18,17 @@ KNOWN = {
     "mlflowDbPassword": "Kn0wn-Db-Secret-19cc",
     "mlflowS3SecretKey": "Kn0wn-S3-Secret-5be2",
     "mlflowFlaskSecretKey": "Kn0wn-Flask-Secret-aa01",
+    "grafanaAdminPassword": "Kn0wn-Grafana-Secret-d00d",
+    "alert-pager": "https://hooks.example.com/Kn0wn-Webhook-Secret-4242",
 }
 
 
 @pytest.fixture(scope="module")
 def run_with_known_secrets():  # type: ignore[no-untyped-def]
-    specs = SpecSet(parse_text(fleet_spec(2), "fleet.yaml"))
+    text = fleet_spec(2).replace(
+        "name: fleet\n", "name: fleet\nmonitoring:\n  channels: [{name: pager, type: webhook}]\n", 1
+    )
+    specs = SpecSet(parse_text(text, "fleet.yaml"))
     return run_program(lambda: build_platform(specs), project="platform", stack="dev", secret_config=KNOWN)
 
 
@@ -47,6 +52,8 @@ def test_secrets_still_reach_the_objects_that_need_them(run_with_known_secrets) 
     assert mlflow["backend-store-uri"] == SECRET
     assert secrets[("mlflow", "postgres")]["stringData"] == {"password": SECRET}
     assert secrets[("project-0", "registry-push")]["stringData"] == {".dockerconfigjson": SECRET}
+    assert secrets[("monitoring", "alertmanager-mlops")]["stringData"] == {"alertmanager.yaml": SECRET}
+    assert secrets[("monitoring", "grafana-admin")]["stringData"]["admin-password"] == SECRET
 
 
 @pytest.mark.parametrize("fmt", ["text", "json", "mermaid"])

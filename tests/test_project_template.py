@@ -214,7 +214,8 @@ def test_new_refuses_a_non_empty_destination_and_force_keeps_other_files(cli: Cl
 def test_new_from_spec_uses_the_project_and_platform(cli: CliRunner, tmp_path: Path) -> None:
     spec = tmp_path / "mlops.yaml"
     spec.write_text(
-        "name: plat\nci: {provider: gitlab, organization: acme}\n---\nkind: Project\nname: churn\nframework: lightgbm\nserving: {mode: batch}\n"
+        "name: plat\nci: {provider: gitlab, organization: acme}\nmonitoring: {drift: {schedule: '*/30 * * * *'}}\n"
+        "---\nkind: Project\nname: churn\nframework: lightgbm\nserving: {mode: batch}\n"
     )
     assert cli("new", "--spec", spec, tmp_path / "churn").code == 0
     answers = YAML(typ="safe").load((tmp_path / "churn" / ".copier-answers.yml").read_text())
@@ -226,6 +227,8 @@ def test_new_from_spec_uses_the_project_and_platform(cli: CliRunner, tmp_path: P
     )
     assert answers["_src_path"] == "https://github.com/mlops-scaffold/mlops-scaffold.git"
     assert answers["_commit"].startswith("v")
+    cronjob = YAML(typ="safe").load((tmp_path / "churn" / "deploy" / "base" / "drift-cronjob.yaml").read_text())
+    assert cronjob["spec"]["schedule"] == "*/30 * * * *"  # the platform's monitoring.drift.schedule
 
 
 # copier leaves an os.scandir iterator open when a render fails midway (copier/_tools.py); not ours

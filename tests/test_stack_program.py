@@ -56,7 +56,9 @@ def test_example_stacks_build_the_platform(stack: str) -> None:
 
 def test_a_missing_alert_channel_credential_stops_the_program() -> None:
     with inside(STACK), pytest.raises(pulumi.ConfigMissingError, match="platform:alert-ml-alerts"):
-        run_program(lambda: runpy.run_path("__main__.py"), project="platform", stack="prod", config=_stack_config("prod"))
+        run_program(
+            lambda: runpy.run_path("__main__.py"), project="platform", stack="prod", config=_stack_config("prod")
+        )
 
 
 def test_a_bad_spec_fails_the_program_with_located_lines(tmp_path: Path) -> None:

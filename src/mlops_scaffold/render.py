@@ -51,6 +51,7 @@ def answers_from_spec(project: Project, platform: Platform | None = None) -> dic
         answers["ci_provider"] = platform.ci.provider
         answers["ci_organization"] = platform.ci.organization
         answers["target"] = platform.target
+        answers["drift_schedule"] = platform.monitoring.drift.schedule
     return answers
 
 

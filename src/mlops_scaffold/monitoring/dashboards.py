@@ -297,13 +297,13 @@ def platform_health() -> dict[str, Any]:
             ),
             Panel(
                 "MLflow requests per second",
-                {"{{status}}": f'sum by (status) (rate(flask_http_request_total{{job="mlflow"}}[{RATE}]))'},
+                {"{{status}}": f'sum by (status) (rate(mlflow_http_request_total{{job="mlflow"}}[{RATE}]))'},
                 unit="reqps",
             ),
             Panel(
                 "MLflow latency p95",
                 {
-                    "p95": f'histogram_quantile(0.95, sum by (le) (rate(flask_http_request_duration_seconds_bucket{{job="mlflow"}}[{RATE}])))'
+                    "p95": f'histogram_quantile(0.95, sum by (le) (rate(mlflow_http_request_duration_seconds_bucket{{job="mlflow"}}[{RATE}])))'
                 },
                 unit="s",
             ),

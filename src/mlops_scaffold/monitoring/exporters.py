@@ -86,12 +86,12 @@ PROMETHEUS = frozenset({"up", "ALERTS", "scrape_duration_seconds"})
 
 MLFLOW = frozenset(
     {
-        "flask_http_request_total",
-        "flask_http_request_duration_seconds_bucket",
-        "flask_http_request_duration_seconds_count",
+        "mlflow_http_request_total",
+        "mlflow_http_request_duration_seconds_bucket",
+        "mlflow_http_request_duration_seconds_count",
     }
 )
-"""What MLflow's `--expose-prometheus` emits (prometheus-flask-exporter), that we use."""
+"""What MLflow's `--expose-prometheus` emits (prometheus-flask-exporter, prefix mlflow), that we use."""
 
 
 def emitted() -> dict[str, frozenset[str]]:

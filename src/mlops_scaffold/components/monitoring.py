@@ -12,6 +12,7 @@ from ruamel.yaml import YAML
 
 from mlops_scaffold.catalog import IMAGES, chart_for
 from mlops_scaffold.components import kube
+from mlops_scaffold.components.training_cluster import OPERATOR_NAMESPACES
 from mlops_scaffold.monitoring.alertmanager import alertmanager_config
 from mlops_scaffold.monitoring.dashboards import dashboards
 from mlops_scaffold.monitoring.rules import rule_groups
@@ -174,6 +175,20 @@ def ray_pod_monitor(training_namespaces: list[str]) -> kube.Manifest:
     }
 
 
+def kuberay_operator_monitor() -> kube.Manifest:
+    """The KubeRay operator serves its metrics on the `http` port of its Service."""
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "ServiceMonitor",
+        "metadata": kube.meta("kuberay-operator", NAMESPACE, labels=kube.labels("monitoring")),
+        "spec": {
+            "selector": {"matchLabels": {"app.kubernetes.io/name": "kuberay-operator"}},
+            "namespaceSelector": {"matchNames": [OPERATOR_NAMESPACES["ray"]]},
+            "endpoints": [{"port": "http", "path": "/metrics", "interval": "30s"}],
+        },
+    }
+
+
 def alertmanager_yaml(monitoring: MonitoringSpec, secrets: dict[str, str]) -> str:
     yaml = YAML()
     yaml.default_flow_style = False
@@ -226,8 +241,10 @@ class Monitoring(pulumi.ComponentResource):
             prometheus_rule(spec, training_namespaces),
             *pushgateway_objects(workload_namespaces),
         ]
-        if "ray" in platform.training.frameworks and training_namespaces:
-            custom.append(ray_pod_monitor(training_namespaces))
+        if "ray" in platform.training.frameworks:
+            custom.append(kuberay_operator_monitor())
+            if training_namespaces:
+                custom.append(ray_pod_monitor(training_namespaces))
         for manifest in custom:
             kube.apply(manifest, self, [stack])
         self.register_outputs({"urls": self.urls})

@@ -174,6 +174,11 @@ def platform_ci(spec_path: Path, stack_dir: str, root: Path) -> None:
         click.echo(f"wrote {path}")
 
 
+from mlops_scaffold.cli.fleet import fleet  # noqa: E402 - registered after the root group exists
+
+cli.add_command(fleet)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: every user mistake becomes one line per problem and an exit code, never a traceback."""
     try:

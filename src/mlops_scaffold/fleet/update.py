@@ -1,0 +1,230 @@
+"""`fleet update`: `copier update` on a branch of every repo, in parallel, restoring any repo that fails.
+
+Each repo either ends updated on its own branch or exactly as it was: the same branch, HEAD,
+index and working tree. Workers ignore SIGINT, so an interrupted run lets the repos in flight
+finish (or restore) and never starts the rest.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from mlops_scaffold.fleet.repo import GitError, Snapshot, conflicts, dirty_paths, git, is_repo, read_answers
+
+Outcome = Literal["updated", "up-to-date", "conflicted", "refused", "failed", "skipped"]
+COMMIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "mlops-scaffold fleet",
+    "GIT_AUTHOR_EMAIL": "fleet@mlops-scaffold.invalid",
+    "GIT_COMMITTER_NAME": "mlops-scaffold fleet",
+    "GIT_COMMITTER_EMAIL": "fleet@mlops-scaffold.invalid",
+}
+"""Used only where a repo has no git identity of its own."""
+
+
+@dataclass(frozen=True)
+class UpdateOptions:
+    to: str
+    branch: str | None = None
+    commit: bool = False
+    push: str | None = None
+    conflict: Literal["inline", "rej"] = "inline"
+    allow_conflicts: bool = False
+    trust: bool = False
+
+    @property
+    def branch_name(self) -> str:
+        return self.branch or f"template-update/{self.to}"
+
+
+@dataclass
+class RepoResult:
+    path: str
+    outcome: Outcome
+    message: str = ""
+    from_version: str | None = None
+    to_version: str | None = None
+    branch: str | None = None
+    commit: str | None = None
+    files: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def _identity(repo: Path) -> dict[str, str]:
+    has_name = git(repo, "config", "user.name", check=False).strip()
+    has_email = git(repo, "config", "user.email", check=False).strip()
+    return {} if has_name and has_email else COMMIT_IDENTITY
+
+
+def _run_copier(repo: Path, options: UpdateOptions) -> None:
+    import copier
+
+    copier.run_update(
+        dst_path=repo,
+        vcs_ref=options.to,
+        defaults=True,
+        overwrite=True,
+        skip_answered=True,
+        conflict=options.conflict,
+        unsafe=options.trust,
+        quiet=True,
+    )
+
+
+def update_repo(path: Path, options: UpdateOptions) -> RepoResult:
+    """Update one repo; never raises, always leaves it updated on its branch or as it was."""
+    result = RepoResult(str(path), "refused")
+    try:
+        if not is_repo(path):
+            result.message = "not a git repository"
+            return result
+        answers = read_answers(path)
+        result.from_version = str(answers.get("_commit") or "") or None
+        dirty = dirty_paths(path)
+        if dirty:
+            result.message = f"dirty: {len(dirty)} uncommitted change(s), e.g. {dirty[0]}"
+            return result
+        if result.from_version == options.to:
+            result.outcome, result.to_version = "up-to-date", options.to
+            return result
+        if git(path, "rev-parse", "--verify", "--quiet", f"refs/heads/{options.branch_name}", check=False).strip():
+            result.message = f"branch {options.branch_name} already exists"
+            return result
+        before = Snapshot.take(path)
+    except (GitError, OSError, ValueError) as error:
+        result.message = str(error)
+        return result
+    created: str | None = None
+    try:
+        git(path, "checkout", "--quiet", "-b", options.branch_name)
+        created = options.branch_name
+        _run_copier(path, options)
+        result.files = dirty_paths(path)
+        result.to_version = str(read_answers(path).get("_commit") or options.to)
+        if not result.files:
+            before.restore(path, created)
+            result.outcome = "up-to-date"
+            return result
+        result.branch = created
+        result.conflicts = conflicts(path)
+        if result.conflicts and not options.allow_conflicts:
+            result.outcome, result.message = "conflicted", "resolve the conflicts on the branch, then commit"
+            return result
+        result.outcome = "conflicted" if result.conflicts else "updated"
+        if options.commit:
+            git(path, "add", "--all")
+            message = f"Update the project template to {result.to_version}"
+            git(path, "commit", "--quiet", "--no-verify", "-m", message, env=_identity(path))
+            result.commit = git(path, "rev-parse", "HEAD").strip()
+            if options.push:
+                git(path, "push", "--quiet", "--set-upstream", options.push, created)
+            # the update lives on its branch; the working copy goes back to where the user was
+            git(path, "checkout", "--quiet", before.branch or before.head)
+        return result
+    except BaseException as error:  # whatever happened (even SIGTERM), the repo goes back
+        before.restore(path, created)
+        result.outcome, result.branch, result.commit = "failed", None, None
+        result.message = _one_line(error)
+        if not isinstance(error, Exception):
+            raise
+        return result
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _is_remote(source: str) -> bool:
+    return "://" in source or (":" in source and not Path(source).exists() and "@" in source.split(":", 1)[0])
+
+
+@contextmanager
+def template_mirrors(sources: set[str]) -> Iterator[dict[str, str]]:
+    """Clone each remote template once for the whole run; git then reads it instead of the network.
+
+    The returned environment makes git rewrite the source URL to the local mirror
+    (`url.<mirror>.insteadOf`), so copier's own clones of old and new versions stay local.
+    """
+    remote = sorted(s for s in sources if _is_remote(s))
+    with tempfile.TemporaryDirectory(prefix="mlops-fleet-") as root:
+        env: dict[str, str] = {}
+        for index, source in enumerate(remote):
+            mirror = Path(root, f"template-{index}.git")
+            subprocess.run(
+                ["git", "clone", "--quiet", "--mirror", source, str(mirror)],
+                check=True,
+                capture_output=True,
+                env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+            )
+            env[f"GIT_CONFIG_KEY_{index}"] = f"url.{mirror.as_uri()}.insteadOf"
+            env[f"GIT_CONFIG_VALUE_{index}"] = source
+        if remote:
+            env["GIT_CONFIG_COUNT"] = str(len(remote))
+        yield env
+
+
+def _sources(paths: Sequence[Path]) -> set[str]:
+    found = set()
+    for path in paths:
+        try:
+            found.add(str(read_answers(path)["_src_path"]))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def update_fleet(
+    paths: Sequence[Path],
+    options: UpdateOptions,
+    jobs: int | None = None,
+    on_done: Callable[[RepoResult], None] | None = None,
+) -> tuple[list[RepoResult], bool]:
+    """Update every repo with up to `jobs` worker processes; returns results in `paths` order and
+    whether the run was interrupted (repos not started then are `skipped`, and untouched)."""
+    results: dict[int, RepoResult] = {}
+    interrupted = False
+    with template_mirrors(_sources(paths)) as mirror_env:
+        saved = {k: os.environ.get(k) for k in mirror_env}
+        os.environ.update(mirror_env)  # inherited by the worker processes
+        try:
+            with ProcessPoolExecutor(max_workers=jobs or os.cpu_count() or 1, initializer=_ignore_sigint) as pool:
+                futures: dict[Future[RepoResult], int] = {
+                    pool.submit(update_repo, path, options): i for i, path in enumerate(paths)
+                }
+                try:
+                    for future in as_completed(futures):
+                        results[futures[future]] = future.result()
+                        if on_done is not None:
+                            on_done(results[futures[future]])
+                except KeyboardInterrupt:
+                    interrupted = True
+                    for future in futures:
+                        future.cancel()
+                    for future, index in futures.items():
+                        if index not in results and not future.cancelled():
+                            results[index] = future.result()  # in flight: let it finish or restore
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+    for index, path in enumerate(paths):
+        results.setdefault(index, RepoResult(str(path), "skipped", "interrupted before it started"))
+    return [results[i] for i in range(len(paths))], interrupted

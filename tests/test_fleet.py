@@ -1,0 +1,178 @@
+"""Fleet status and update on real template and project git repositories.
+
+The template is tagged v1 and v2; v2 edits the README, bumps a setting and renames a file
+through a `_migrations` step. Projects generated at v1 carry assorted user edits.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import CliRunner
+from fleet_repos import README_V2, build_template, edit, fingerprint, generate, git
+
+from mlops_scaffold.fleet import UpdateOptions, fleet_status, update_fleet
+
+BRANCH = "template-update/v2"
+
+
+@pytest.fixture
+def template(tmp_path: Path) -> Path:
+    return build_template(tmp_path)
+
+
+@pytest.fixture
+def fleet(template: Path, tmp_path: Path) -> dict[str, Path]:
+    repos = {name: generate(template, tmp_path / name, name) for name in "abcdef"}
+    edit(repos["a"], "README.md", "line 2\n", "line 2 (user)\n")  # far from the template's change
+    edit(repos["a"], "notes.md", "yours to edit\n", "mine now\n")  # a file the user owns
+    edit(repos["b"], "README.md", "line 7\n", "line 7 (user)\n")  # the very line v2 changes
+    edit(repos["d"], "old_name.txt", "shipped in v1\n", "shipped in v1, edited by d\n")  # v2 renames it
+    edit(repos["e"], "README.md", "line 1\n", "line 1 (uncommitted)\n", commit=False)  # dirty
+    (repos["f"] / "FAIL").write_text("the migration refuses this repo\n")
+    git(repos["f"], "add", "FAIL")
+    git(repos["f"], "commit", "-q", "-m", "a repo whose update fails")
+    repos["g"] = generate(template, tmp_path / "g", "g", ref="v2")  # already current
+    return repos
+
+
+def test_round_trip_keeps_edits_surfaces_conflicts_and_restores_failures(fleet: dict[str, Path]) -> None:
+    before = {name: fingerprint(repo) for name, repo in fleet.items()}
+    results, interrupted = update_fleet(list(fleet.values()), UpdateOptions("v2", trust=True), jobs=2)
+    assert not interrupted
+    outcome = {Path(r.path).name: r for r in results}
+    assert {n: r.outcome for n, r in outcome.items()} == {
+        "a": "updated",
+        "b": "conflicted",
+        "c": "updated",
+        "d": "conflicted",
+        "e": "refused",
+        "f": "failed",
+        "g": "up-to-date",
+    }
+    a, b, c, d = (fleet[n] for n in "abcd")
+    # non-overlapping edits are kept byte for byte, next to the template's changes
+    assert (a / "README.md").read_text() == README_V2.replace("{{ project_name }}", "a").replace(
+        "line 2\n", "line 2 (user)\n"
+    )
+    assert (a / "notes.md").read_text() == "# Notes\n\nmine now\n"
+    assert (a / "settings.toml").read_text() == '[project]\nname = "a"\nlevel = 2\n'
+    # the migration renamed the file
+    assert not (c / "old_name.txt").exists()
+    assert (c / "new_name.txt").read_text() == "shipped in v1\n"
+    # overlapping edits are conflicts, with both sides kept
+    readme = (b / "README.md").read_text()
+    assert "line 7 (user)" in readme
+    assert "line 7 (template v2)" in readme
+    assert outcome["b"].conflicts == ["README.md"]
+    assert "shipped in v1, edited by d" in (d / "new_name.txt").read_text()
+    assert outcome["d"].conflicts == ["new_name.txt"]
+    for repo in (a, b, c, d):
+        assert git(repo, "symbolic-ref", "--short", "HEAD").strip() == BRANCH
+        assert "_commit: v2" in (repo / ".copier-answers.yml").read_text()
+    # refused, failed and current repos are exactly as they were
+    for name in "efg":
+        assert fingerprint(fleet[name]) == before[name], name
+    assert "dirty" in outcome["e"].message
+    assert "migration" in outcome["f"].message
+
+
+def test_commit_puts_clean_updates_on_their_branch_and_the_user_back_on_main(fleet: dict[str, Path]) -> None:
+    a, b = fleet["a"], fleet["b"]
+    head_a = git(a, "rev-parse", "HEAD").strip()
+    results, _ = update_fleet([a, b], UpdateOptions("v2", trust=True, commit=True), jobs=2)
+    assert [r.outcome for r in results] == ["updated", "conflicted"]
+    assert git(a, "symbolic-ref", "--short", "HEAD").strip() == "main"
+    assert git(a, "rev-parse", "HEAD").strip() == head_a
+    assert git(a, "status", "--porcelain") == ""
+    assert git(a, "rev-parse", BRANCH).strip() == results[0].commit
+    assert "line 2 (user)" in git(a, "show", f"{BRANCH}:README.md")
+    # a conflicted update is not committed unless asked
+    assert results[1].commit is None
+    assert git(b, "rev-parse", BRANCH).strip() == git(b, "rev-parse", "main").strip()
+
+
+def test_allow_conflicts_commits_them_and_rej_mode_leaves_rej_files(fleet: dict[str, Path]) -> None:
+    b = fleet["b"]
+    options = UpdateOptions("v2", trust=True, commit=True, allow_conflicts=True, conflict="rej")
+    (result,) = update_fleet([b], options, jobs=1)[0]
+    assert result.outcome == "conflicted"
+    assert result.commit is not None
+    assert "README.md.rej" in result.conflicts
+    assert "README.md.rej" in git(b, "ls-tree", "-r", "--name-only", BRANCH)
+
+
+def test_without_trust_a_migration_fails_and_the_repo_is_restored(fleet: dict[str, Path]) -> None:
+    c = fleet["c"]
+    before = fingerprint(c)
+    (result,) = update_fleet([c], UpdateOptions("v2"), jobs=1)[0]
+    assert result.outcome == "failed"
+    assert "migrations" in result.message
+    assert fingerprint(c) == before
+
+
+def test_status_shows_versions_dirtiness_and_conflicts(fleet: dict[str, Path]) -> None:
+    update_fleet([fleet["b"]], UpdateOptions("v2", trust=True), jobs=1)
+    found = {Path(s.path).name: s for s in fleet_status([fleet[n] for n in "abeg"])}
+    assert (found["a"].current, found["a"].latest, found["a"].dirty, found["a"].outdated) == ("v1", "v2", False, True)
+    assert found["b"].conflicts == ["README.md"]
+    assert found["b"].dirty
+    assert found["e"].dirty
+    assert not found["g"].outdated
+    assert found["a"].template == str(fleet["a"].parent / "template")
+
+
+def test_cli_update_and_status(fleet: dict[str, Path], cli: CliRunner, tmp_path: Path) -> None:
+    manifest = tmp_path / "fleet.yaml"
+    manifest.write_text("repos: [a, c, e]\n")
+    report = tmp_path / "report.json"
+    result = cli("fleet", "update", "--to", "v2", "--trust", "--manifest", manifest, "--report", report)
+    assert result.code == 1  # e is refused
+    data = json.loads(report.read_text())
+    assert data["counts"] == {"updated": 2, "up-to-date": 0, "conflicted": 0, "refused": 1, "failed": 0, "skipped": 0}
+    assert [Path(r["path"]).name for r in data["repos"]] == ["a", "c", "e"]
+    status = cli("fleet", "status", "--format", "json", fleet["a"], fleet["g"])
+    assert status.code == 0
+    assert [s["current"] for s in json.loads(status.out)] == ["v2", "v2"]
+    bad = cli("fleet", "update", "--to", "v2", "--push", "origin", fleet["a"])
+    assert bad.code == 2
+    assert bad.err.strip() == "mlops-scaffold: error: --push needs --commit"
+
+
+def _state(repo: Path, original: dict[str, object]) -> str:
+    if fingerprint(repo) == original:
+        return "untouched"
+    branches = git(repo, "branch", "--format=%(refname:short)").split()
+    on_main = fingerprint(repo)
+    assert BRANCH in branches, f"{repo} changed without its branch"
+    assert {k: on_main[k] for k in ("branch", "head", "status")} == {
+        k: original[k] for k in ("branch", "head", "status")
+    }, f"{repo}: the working copy moved"
+    assert "_commit: v2" in git(repo, "show", f"{BRANCH}:.copier-answers.yml")
+    return "updated"
+
+
+def test_sigint_leaves_every_repo_updated_on_its_branch_or_untouched(template: Path, tmp_path: Path) -> None:
+    repos = [generate(template, tmp_path / f"r{i:02d}", f"r{i:02d}") for i in range(12)]
+    before = {repo: fingerprint(repo) for repo in repos}
+    command = [sys.executable, "-m", "mlops_scaffold", "fleet", "update", "--to", "v2", "--trust", "--commit"]
+    process = subprocess.Popen(
+        [*command, "--jobs", "2", *map(str, repos)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 120
+    while not any(BRANCH in git(r, "branch") for r in repos):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 130, out + err
+    states = [_state(repo, before[repo]) for repo in repos]
+    assert "updated" in states
+    assert "untouched" in states, "the run ended before the interrupt"

@@ -1,6 +1,6 @@
 """mlops-scaffold: scaffold MLOps platforms and projects from one typed spec."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from mlops_scaffold.errors import ScaffoldError, SpecError, SpecIssue
 from mlops_scaffold.spec import Platform, Project, SpecSet, load_spec, load_specs

@@ -4,6 +4,8 @@ v1 and v2 (with a migration that renames a file), and projects generated from v1
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -45,6 +47,34 @@ def write_tree(root: Path, files: dict[str, str]) -> None:
 def _commit_all(repo: Path, message: str) -> None:
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", message)
+
+
+OLD, NEW = "ci/check_merge_leftovers.py", "ci/check_conflicts.py"
+REPO = Path(__file__).resolve().parent.parent
+
+
+def build_real_template(root: Path) -> Path:
+    """Our own template as a git repository: v0.1.0 (the conflict check under its old name, no
+    migration), then v0.2.0 (the template as it is now, whose migration renames it)."""
+    origin = root / "origin"
+    origin.mkdir()
+    shutil.copy2(REPO / "copier.yml", origin / "copier.yml")
+    shutil.copytree(REPO / "templates", origin / "templates")
+    git(origin, "init", "-q", "-b", "main")
+    config = origin / "copier.yml"
+    config.write_text(re.sub(r"(?ms)^_migrations:\n.*?(?=^_message_after_copy)", "", config.read_text()))
+    (origin / "templates" / NEW).rename(origin / "templates" / OLD)
+    for path in (origin / "templates").rglob("*"):
+        if path.is_file() and NEW in path.read_text(errors="ignore"):
+            path.write_text(path.read_text().replace(NEW, OLD))
+    _commit_all(origin, "v0.1.0")
+    git(origin, "tag", "v0.1.0")
+    shutil.rmtree(origin / "templates")
+    shutil.copytree(REPO / "templates", origin / "templates")
+    shutil.copy2(REPO / "copier.yml", origin / "copier.yml")
+    _commit_all(origin, "v0.2.0: rename the conflict check")
+    git(origin, "tag", "v0.2.0")
+    return origin
 
 
 def build_template(root: Path) -> Path:

@@ -146,8 +146,12 @@ def _one_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
-def _ignore_sigint() -> None:
+def _start_worker() -> None:
+    """Workers ignore SIGINT (the parent decides what stops) and cache clones and compiled templates."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from mlops_scaffold.fleet import accel
+
+    accel.install()
 
 
 def _is_remote(source: str) -> bool:
@@ -203,7 +207,7 @@ def update_fleet(
         saved = {k: os.environ.get(k) for k in mirror_env}
         os.environ.update(mirror_env)  # inherited by the worker processes
         try:
-            with ProcessPoolExecutor(max_workers=jobs or os.cpu_count() or 1, initializer=_ignore_sigint) as pool:
+            with ProcessPoolExecutor(max_workers=jobs or os.cpu_count() or 1, initializer=_start_worker) as pool:
                 futures: dict[Future[RepoResult], int] = {
                     pool.submit(update_repo, path, options): i for i, path in enumerate(paths)
                 }

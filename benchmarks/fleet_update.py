@@ -1,0 +1,81 @@
+"""Benchmark: `mlops-scaffold fleet update` against a sequential shell loop of `copier update`.
+
+Run: .venv/bin/python benchmarks/fleet_update.py [--sizes 10 50 100] [--jobs 2]
+The template is this repository's own, tagged v0.1.0 and v0.2.0 (the release whose migration
+renames a file). For each size, N projects are generated at v0.1.0, copied twice, and the two
+copies are updated to v0.2.0 side by side in one run: once by a shell loop of `copier update`
+(what a platform team would otherwise script), once by `fleet update`. Prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+import copier  # noqa: E402
+from fleet_repos import GIT_ENV, build_real_template, git  # noqa: E402
+
+BIN = Path(sys.executable).parent
+
+
+def generate(template: Path, root: Path, count: int) -> list[Path]:
+    first = root / "p000"
+    copier.run_copy(str(template), first, data={"project_name": "p000"}, vcs_ref="v0.1.0", defaults=True, quiet=True)
+    git(first, "init", "-q", "-b", "main")
+    git(first, "add", "-A")
+    git(first, "commit", "-q", "-m", "generated")
+    repos = [first]
+    for i in range(1, count):  # identical projects: what matters is the update, not the answers
+        repos.append(root / f"p{i:03d}")
+        shutil.copytree(first, repos[-1], symlinks=True)
+    return repos
+
+
+def run(command: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode not in (0,):
+        raise SystemExit(f"{command[:3]} failed ({done.returncode}): {done.stderr[-2000:]}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 50, 100])
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    env = {**os.environ, **GIT_ENV}
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="fleet-bench-") as tmp:
+        template = build_real_template(Path(tmp))
+        for size in args.sizes:
+            base = Path(tmp) / f"n{size}"
+            loop_repos = generate(template, base / "loop", size)
+            fleet_repos = [base / "fleet" / r.name for r in loop_repos]
+            for src, dst in zip(loop_repos, fleet_repos, strict=True):
+                shutil.copytree(src, dst, symlinks=True)
+            script = 'for r in "$@"; do (cd "$r" && copier update --trust --defaults --skip-answered --vcs-ref v0.2.0) || exit 1; done'
+            loop = run(["bash", "-c", script, "loop", *map(str, loop_repos)], {**env, "PATH": f"{BIN}:{env['PATH']}"})
+            command = [str(BIN / "mlops-scaffold"), "fleet", "update", "--to", "v0.2.0", "--trust", "--format", "json"]
+            fleet = run([*command, "--jobs", str(args.jobs), *map(str, fleet_repos)], env)
+            for repo in (loop_repos[0], loop_repos[-1], fleet_repos[0], fleet_repos[-1]):
+                assert "_commit: v0.2.0" in (repo / ".copier-answers.yml").read_text(), f"{repo} was not updated"
+            rows.append((size, loop, fleet))
+            shutil.rmtree(base)
+    print(f"fleet update --jobs {args.jobs} against a shell loop of copier update, {os.cpu_count()} CPUs\n")
+    print("| repos | copier update loop | fleet update | loop per repo | fleet per repo | speed-up |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for size, loop, fleet in rows:
+        print(f"| {size} | {loop:.1f} s | {fleet:.1f} s | {loop / size:.2f} s | {fleet / size:.2f} s | {loop / fleet:.2f}x |")
+
+
+if __name__ == "__main__":
+    main()

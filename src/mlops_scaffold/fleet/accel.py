@@ -1,0 +1,102 @@
+"""Caches for many `copier update` runs in one worker process; the output is unchanged.
+
+One copier update renders the template three times (the old version, the new one over the
+project, the new one alone) and clones the template for each. Across a fleet the same two
+template versions are cloned and the same Jinja sources compiled hundreds of times, so a
+worker keeps:
+
+- one clone per (template, ref), copied into the fresh directory copier asks for;
+- the compiled code of each Jinja source, per environment configuration (compilation is a
+  pure function of the source and the parser settings; the file name only labels tracebacks).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from multiprocessing.util import Finalize
+from pathlib import Path
+from typing import Any
+
+_installed = False
+
+
+def _env_key(env: Any) -> tuple[object, ...]:
+    return (
+        type(env),
+        env.block_start_string,
+        env.block_end_string,
+        env.variable_start_string,
+        env.variable_end_string,
+        env.comment_start_string,
+        env.comment_end_string,
+        env.line_statement_prefix,
+        env.line_comment_prefix,
+        env.trim_blocks,
+        env.lstrip_blocks,
+        env.newline_sequence,
+        env.keep_trailing_newline,
+        tuple(sorted(env.extensions)),
+        env.optimized,
+        env.finalize is not None,
+        env.is_async,
+        env.code_generator_class,
+    )
+
+
+def _cache_jinja_compilation() -> None:
+    from jinja2 import Environment
+
+    original: Callable[..., Any] = Environment.compile
+    compiled: dict[tuple[object, ...], Any] = {}
+
+    def compile_once(
+        self: Environment,
+        source: Any,
+        name: str | None = None,
+        filename: str | None = None,
+        raw: bool = False,
+        defer_init: bool = False,
+    ) -> Any:
+        if not isinstance(source, str):
+            return original(self, source, name, filename, raw, defer_init)
+        key = (source, name, raw, defer_init, _env_key(self))
+        code = compiled.get(key)
+        if code is None:
+            code = compiled[key] = original(self, source, name, filename, raw, defer_init)
+        return code
+
+    Environment.compile = compile_once  # type: ignore[method-assign]
+
+
+def _cache_template_clones() -> None:
+    from copier import _template, _vcs
+
+    original: Callable[..., str] = _vcs.clone
+    root = Path(tempfile.mkdtemp(prefix="mlops-fleet-clones-"))
+    # removed when the worker process exits (multiprocessing runs finalizers with a priority)
+    Finalize(None, shutil.rmtree, args=(root,), kwargs={"ignore_errors": True}, exitpriority=10)
+    clones: dict[tuple[str, str], Path] = {}
+
+    def clone_once(url: str, ref: str = "HEAD", location: str | None = None) -> str:
+        if ref == "HEAD" or location is None:  # HEAD of a local template may carry uncommitted changes
+            return original(url, ref, location)
+        cached = clones.get((url, ref))
+        if cached is None:
+            cached = Path(original(url, ref, str(root / f"clone-{len(clones)}")))
+            clones[(url, ref)] = cached
+        shutil.copytree(cached, location, symlinks=True, dirs_exist_ok=True)
+        return location
+
+    _vcs.clone = clone_once
+    _template.clone = clone_once  # type: ignore[attr-defined]
+
+
+def install() -> None:
+    """Install both caches in this process (a fleet worker); idempotent."""
+    global _installed
+    if not _installed:
+        _cache_jinja_compilation()
+        _cache_template_clones()
+        _installed = True

@@ -7,6 +7,7 @@ through a `_migrations` step. Projects generated at v1 carry assorted user edits
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -176,3 +177,17 @@ def test_sigint_leaves_every_repo_updated_on_its_branch_or_untouched(template: P
     states = [_state(repo, before[repo]) for repo in repos]
     assert "updated" in states
     assert "untouched" in states, "the run ended before the interrupt"
+
+
+def test_a_remote_template_is_cloned_once_and_read_locally(template: Path, tmp_path: Path) -> None:
+    from mlops_scaffold.fleet.update import template_mirrors
+
+    url = template.as_uri()  # file:// counts as remote, like https://
+    with template_mirrors({url, str(template)}) as env:
+        assert env["GIT_CONFIG_COUNT"] == "1"  # the local path needs no mirror
+        template.rename(tmp_path / "gone")  # the "network" is gone; git reads the mirror instead
+        done = subprocess.run(
+            ["git", "ls-remote", "--tags", url], capture_output=True, text=True, env={**os.environ, **env}, check=False
+        )
+    assert done.returncode == 0, done.stderr
+    assert "refs/tags/v2" in done.stdout

@@ -122,10 +122,65 @@ class RecordingMocks(pulumi.runtime.Mocks):
         if args.typ == "random:index/randomPassword:RandomPassword":
             outputs.setdefault("result", f"mock-password-{args.name}")
             outputs.setdefault("bcryptHash", f"$2a$10$mock{args.name}")
+        for key, value in _cloud_outputs(args.typ, args.name, outputs).items():
+            outputs.setdefault(key, value)
         return f"{args.name}-id", outputs
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        return {}, None
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        """Invokes: an existing VPC's subnets; anything else returns nothing (and no failure)."""
+        if args.token == "aws:ec2/getSubnets:getSubnets":
+            subnets = ["subnet-0mock0000000000a", "subnet-0mock0000000000b"]
+            return {"ids": subnets, "filters": args.args.get("filters")}, []
+        return {}, []
+
+
+MOCK_ACCOUNT = "123456789012"
+MOCK_REGION = "us-east-1"
+
+
+def _cloud_outputs(typ: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """Outputs the clouds compute (ARNs, endpoints, e-mails) that programs read back."""
+    provider, _, rest = typ.partition(":")
+    service = rest.split("/", 1)[0]
+    out: dict[str, Any] = {}
+    if provider == "aws":
+        region = "" if service in ("iam", "s3") else MOCK_REGION
+        out["arn"] = f"arn:aws:{service}:{region}:{MOCK_ACCOUNT}:{rest.rsplit(':', 1)[-1].lower()}/{name}"
+        if typ == "aws:eks/cluster:Cluster":
+            issuer = f"https://oidc.eks.mock.amazonaws.com/id/{name.upper()}"
+            out |= {
+                "endpoint": f"https://{name}.eks.mock.amazonaws.com",
+                "certificateAuthority": {"data": "bW9jaw=="},
+                "identities": [{"oidcs": [{"issuer": issuer}]}],
+            }
+        if typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+            out["arn"] = (
+                f"arn:aws:iam::{MOCK_ACCOUNT}:oidc-provider/{str(inputs.get('url', '')).removeprefix('https://')}"
+            )
+        if typ == "aws:rds/instance:Instance":
+            out["address"] = f"{name}.mock.rds.amazonaws.com"
+        if typ == "aws:s3/bucket:Bucket":
+            out["arn"] = f"arn:aws:s3:::{inputs.get('bucket', name)}"
+    elif provider == "gcp":
+        if typ == "gcp:container/cluster:Cluster":
+            out |= {"endpoint": "10.0.0.2", "masterAuth": {"clusterCaCertificate": "bW9jaw=="}}
+        if typ == "gcp:serviceaccount/account:Account":
+            project = inputs.get("project", "mock-project")
+            out |= {
+                "email": f"{inputs.get('accountId', name)}@{project}.iam.gserviceaccount.com",
+                "name": f"projects/{project}/serviceAccounts/{inputs.get('accountId', name)}",
+            }
+        if typ == "gcp:sql/databaseInstance:DatabaseInstance":
+            out["privateIpAddress"] = "10.100.0.3"
+        if typ == "gcp:iam/workloadIdentityPool:WorkloadIdentityPool":
+            out["name"] = (
+                f"projects/000000000000/locations/global/workloadIdentityPools/{inputs.get('workloadIdentityPoolId')}"
+            )
+        if typ == "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider":
+            out["name"] = f"projects/000000000000/locations/global/workloadIdentityPools/ci/providers/{name}"
+        if typ == "gcp:artifactregistry/repository:Repository":
+            out["name"] = inputs.get("repositoryId", name)
+    return out
 
 
 class _RecordingMonitor(_mocks.MockMonitor):

@@ -11,11 +11,29 @@ AUDIENCE = "kubernetes"
 
 
 def ci_username(platform: Platform, repository: str, branch: str = "main") -> str:
-    """The Kubernetes user a CI job on `branch` of `repository` authenticates as."""
+    """The Kubernetes user a CI job on `branch` of `repository` authenticates as.
+
+    On gcp, CI reaches GKE as the project's CI service account (through Workload Identity
+    Federation), whose e-mail is its Kubernetes user name. On aws, the CI role's EKS access
+    entry maps it to the same name as on plain Kubernetes.
+    """
+    if platform.target == "gcp" and platform.gcp is not None:
+        from mlops_scaffold.components.gcp_names import ci_account_id
+
+        return f"{ci_account_id(repository)}@{platform.gcp.project}.iam.gserviceaccount.com"
     org = platform.ci.organization
     if platform.ci.provider == "github":
         return f"github:repo:{org}/{repository}:ref:refs/heads/{branch}"
     return f"gitlab:project_path:{org}/{repository}:ref_type:branch:ref:{branch}"
+
+
+def ci_subjects(provider: str, organization: str, project: str, environments: list[str]) -> list[str]:
+    """The OIDC `sub` claims of one repository's main branch and protected environments."""
+    if provider == "github":
+        repo = f"repo:{organization}/{project}"
+        return [f"{repo}:ref:refs/heads/main", *(f"{repo}:environment:{e}" for e in environments)]
+    path = f"project_path:{organization}/{project}"
+    return [f"{path}:ref_type:branch:ref:main"]
 
 
 def project_ci_subject(platform: Platform, project: Project) -> dict[str, str]:

@@ -8,6 +8,7 @@ import pulumi
 
 from mlops_scaffold.catalog import IMAGES
 from mlops_scaffold.components import kube
+from mlops_scaffold.components.cloud import ManagedModelStore
 from mlops_scaffold.spec import Platform
 
 NAMESPACE = "mlflow"
@@ -124,8 +125,12 @@ def s3_objects(platform: Platform) -> list[kube.Manifest]:
     ]
 
 
-def mlflow_objects(platform: Platform) -> list[kube.Manifest]:
-    """The MLflow server with proxied artifact access, so clients never need S3 credentials."""
+def mlflow_objects(platform: Platform, artifacts_destination: str | None = None) -> list[kube.Manifest]:
+    """The MLflow server with proxied artifact access, so clients never need S3 credentials.
+
+    With `artifacts_destination` (s3:// or gs:// of a managed bucket), MLflow reaches the cloud
+    with its service account's workload identity: no keys, no in-cluster object store.
+    """
     registry = platform.model_registry
     bucket = registry.artifact_store.bucket
     args = [
@@ -133,7 +138,7 @@ def mlflow_objects(platform: Platform) -> list[kube.Manifest]:
         "--host=0.0.0.0",
         f"--port={MLFLOW_PORT}",
         "--backend-store-uri=$(MLFLOW_BACKEND_STORE_URI)",
-        f"--artifacts-destination=s3://{bucket}",
+        f"--artifacts-destination={artifacts_destination or f's3://{bucket}'}",
         "--serve-artifacts",
         "--expose-prometheus=/tmp/metrics",
     ]
@@ -154,7 +159,12 @@ def mlflow_objects(platform: Platform) -> list[kube.Manifest]:
         f"except botocore.exceptions.ClientError:\n    s3.create_bucket(Bucket='{bucket}')\n"
     )
     mounts = [{"name": "auth", "mountPath": "/etc/mlflow", "readOnly": True}, {"name": "tmp", "mountPath": "/tmp"}]
+    if artifacts_destination is not None:
+        env = [
+            e for e in env if e["name"] not in ("MLFLOW_S3_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+        ]
     pod = {
+        "serviceAccountName": "mlflow",
         "securityContext": _run_as(1000),
         "initContainers": [
             _container(
@@ -183,6 +193,8 @@ def mlflow_objects(platform: Platform) -> list[kube.Manifest]:
             {"name": "tmp", "emptyDir": {}},
         ],
     }
+    if artifacts_destination is not None:
+        del pod["initContainers"]  # the managed bucket exists already
     return [
         {
             "apiVersion": "apps/v1",
@@ -211,14 +223,35 @@ def service_monitor() -> kube.Manifest:
     }
 
 
-def network_policies(project_namespaces: list[str]) -> list[kube.Manifest]:
-    """MLflow is reachable from projects, monitoring and Argo CD; the database and S3 only from MLflow."""
+def service_account(annotations: dict[str, Any] | None = None) -> kube.Manifest:
+    """MLflow's own identity; on a cloud its annotation names the cloud role it may act as."""
+    metadata = kube.meta("mlflow", NAMESPACE, labels=kube.labels("model-registry", APP))
+    if annotations:
+        metadata["annotations"] = annotations
+    return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata, "automountServiceAccountToken": True}
+
+
+def network_policies(project_namespaces: list[str], database_cidr: str | None = None) -> list[kube.Manifest]:
+    """MLflow is reachable from projects, monitoring and Argo CD; the database and S3 only from MLflow.
+
+    With a managed database (`database_cidr`), MLflow may leave the cluster for it and for the
+    cloud's HTTPS APIs (object storage, token exchange), and nothing else.
+    """
     clients = kube.from_namespaces([*project_namespaces, "monitoring"])
     mlflow_pods = [{"podSelector": {"matchLabels": APP}}]
-    return [
+    base = [
         kube.default_deny(NAMESPACE),
         kube.allow_dns(NAMESPACE),
         kube.allow_ingress("allow-mlflow", NAMESPACE, APP, clients, MLFLOW_PORT),
+    ]
+    if database_cidr is not None:
+        return [
+            *base,
+            kube.allow_egress("mlflow-to-database", NAMESPACE, APP, [{"ipBlock": {"cidr": database_cidr}}], PG_PORT),
+            kube.allow_egress("mlflow-to-cloud-apis", NAMESPACE, APP, [{"ipBlock": {"cidr": "0.0.0.0/0"}}], 443),
+        ]
+    return [
+        *base,
         kube.allow_ingress("allow-postgres", NAMESPACE, PG, mlflow_pods, PG_PORT),
         kube.allow_ingress("allow-s3", NAMESPACE, S3, mlflow_pods, S3_PORT),
         kube.allow_egress("mlflow-to-postgres", NAMESPACE, APP, [{"podSelector": {"matchLabels": PG}}], PG_PORT),
@@ -247,53 +280,57 @@ def basic_auth_ini(admin_password: str, database_uri: str, default_permission: s
 
 
 class ModelRegistry(pulumi.ComponentResource):
-    """MLflow with PostgreSQL and an S3 API server, all in-cluster; every password is a Pulumi secret."""
+    """MLflow on PostgreSQL and S3-compatible storage, in-cluster or managed; every password a Pulumi secret."""
 
     url: str
     admin_password: pulumi.Output[str]
 
     def __init__(
-        self, name: str, platform: Platform, project_namespaces: list[str], opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        platform: Platform,
+        project_namespaces: list[str],
+        opts: pulumi.ResourceOptions | None = None,
+        managed: ManagedModelStore | None = None,
     ):
         super().__init__("mlops-scaffold:index:ModelRegistry", name, None, opts)
         self.url = URL
         ns = kube.apply(kube.namespace(NAMESPACE), self)
-        db_password = kube.secret_value("mlflow-db-password", "mlflowDbPassword", self)
-        s3_secret = kube.secret_value("mlflow-s3-secret-key", "mlflowS3SecretKey", self)
+        deps = [ns]
         self.admin_password = kube.secret_value("mlflow-admin-password", "mlflowAdminPassword", self)
         flask_key = kube.secret_value("mlflow-flask-secret-key", "mlflowFlaskSecretKey", self)
-        db_uri = db_password.apply(
-            lambda pw: f"postgresql://mlflow:{pw}@postgres.{NAMESPACE}.svc.cluster.local:{PG_PORT}/mlflow"
-        )
-        s3_config = s3_secret.apply(
-            lambda key: (
-                '{"identities": [{"name": "mlflow", "credentials": [{"accessKey": "mlflow", "secretKey": "'
-                + key
-                + '"}], "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}'
-            )
-        )
         permission = platform.model_registry.auth.default_permission
-        deps = [ns]
-        kube.secret("postgres", NAMESPACE, {"password": db_password}, self, deps)
-        kube.secret("s3", NAMESPACE, {"config.json": s3_config}, self, deps)
-        kube.secret(
-            "mlflow",
-            NAMESPACE,
-            {
-                "backend-store-uri": db_uri,
-                "s3-access-key": "mlflow",
-                "s3-secret-key": s3_secret,
-                "flask-secret-key": flask_key,
-                "basic_auth.ini": pulumi.Output.all(self.admin_password, db_uri).apply(
-                    lambda v: basic_auth_ini(v[0], v[1], permission)
-                ),
-            },
-            self,
-            deps,
+        data: dict[str, pulumi.Input[str]] = {"flask-secret-key": flask_key}
+        if managed is None:
+            db_password = kube.secret_value("mlflow-db-password", "mlflowDbPassword", self)
+            s3_secret = kube.secret_value("mlflow-s3-secret-key", "mlflowS3SecretKey", self)
+            db_uri = db_password.apply(
+                lambda pw: f"postgresql://mlflow:{pw}@postgres.{NAMESPACE}.svc.cluster.local:{PG_PORT}/mlflow"
+            )
+            s3_config = s3_secret.apply(
+                lambda key: (
+                    '{"identities": [{"name": "mlflow", "credentials": [{"accessKey": "mlflow", "secretKey": "'
+                    + key
+                    + '"}], "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}'
+                )
+            )
+            kube.secret("postgres", NAMESPACE, {"password": db_password}, self, deps)
+            kube.secret("s3", NAMESPACE, {"config.json": s3_config}, self, deps)
+            data |= {"s3-access-key": "mlflow", "s3-secret-key": s3_secret}
+            objects = [*postgres_objects(platform), *s3_objects(platform), *mlflow_objects(platform)]
+            objects.append(service_account())
+        else:
+            db_uri = managed.database_uri
+            objects = [*mlflow_objects(platform, managed.artifacts_destination)]
+            objects.append(service_account(managed.service_account_annotations))
+        data["backend-store-uri"] = db_uri
+        data["basic_auth.ini"] = pulumi.Output.all(self.admin_password, db_uri).apply(
+            lambda v: basic_auth_ini(v[0], v[1], permission)
         )
-        for manifest in [*postgres_objects(platform), *s3_objects(platform), *mlflow_objects(platform)]:
+        kube.secret("mlflow", NAMESPACE, data, self, deps)
+        for manifest in objects:
             kube.apply(manifest, self, deps)
-        for manifest in network_policies(project_namespaces):
+        for manifest in network_policies(project_namespaces, managed.database_cidr if managed else None):
             kube.apply(manifest, self, deps)
         if platform.monitoring.enabled:
             kube.apply(service_monitor(), self, deps)

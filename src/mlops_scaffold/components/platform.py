@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
+from collections.abc import Callable
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from mlops_scaffold.ci.identity import authentication_config
+from mlops_scaffold.components.cloud import CloudFoundation, import_extra
 from mlops_scaffold.components.container_registry import ContainerRegistry
 from mlops_scaffold.components.gitops import GitOps
 from mlops_scaffold.components.model_registry import ModelRegistry
@@ -26,27 +29,36 @@ class MlopsPlatform(pulumi.ComponentResource):
         self, name: str, platform: Platform, projects: list[Project], opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("mlops-scaffold:index:Platform", name, None, opts)
-        if platform.target != "kubernetes":
-            raise ScaffoldError(
-                f"target {platform.target} is not supported by this release; point target kubernetes at the cluster"
-            )
-        config = pulumi.Config("kubernetes")
-        provider = k8s.Provider(
-            f"{name}-cluster",
-            kubeconfig=config.get("kubeconfig"),
-            # CI writes a kubeconfig with its own context (mlops_scaffold.ci) and names it here
-            context=os.environ.get("MLOPS_SCAFFOLD_KUBE_CONTEXT") or config.get("context"),
-            enable_server_side_apply=True,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        child = pulumi.ResourceOptions(parent=self, providers={"kubernetes": provider})
         names = [p.name for p in projects]
-        self.registry = ContainerRegistry("registry", platform, names, child)
-        self.training = TrainingCluster(
-            "training", platform, projects, self.registry.pull_config, self.registry.push_config, child
-        )
+        cloud = _cloud_foundation(platform, names, self)
+        if cloud is None:
+            config = pulumi.Config("kubernetes")
+            provider = k8s.Provider(
+                f"{name}-cluster",
+                kubeconfig=config.get("kubeconfig"),
+                # CI writes a kubeconfig with its own context (mlops_scaffold.ci) and names it here
+                context=os.environ.get("MLOPS_SCAFFOLD_KUBE_CONTEXT") or config.get("context"),
+                enable_server_side_apply=True,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        else:
+            provider = cloud.provider
+        child = pulumi.ResourceOptions(parent=self, providers={"kubernetes": provider})
+        pull: dict[str, pulumi.Output[str]] = {}
+        push: dict[str, pulumi.Output[str]] = {}
+        if platform.registry_type == "zot":
+            self.registry = ContainerRegistry("registry", platform, names, child)
+            registry_url: pulumi.Input[str] = self.registry.url
+            pull, push = self.registry.pull_config, self.registry.push_config
+        else:
+            assert cloud is not None
+            assert cloud.registry_url is not None
+            registry_url = cloud.registry_url
+        self.training = TrainingCluster("training", platform, projects, pull, push, child)
         tenant_namespaces = [ns for t in self.training.tenants.values() for ns in t.namespaces]
-        self.model_registry = ModelRegistry("model-registry", platform, tenant_namespaces, child)
+        self.model_registry = ModelRegistry(
+            "model-registry", platform, tenant_namespaces, child, managed=cloud.model_store if cloud else None
+        )
         # Argo CD retries until a tenant's namespaces exist, so Applications need not wait on every tenant
         # resource (a dependency on a component waits for all its children, which grows quadratically)
         self.gitops = GitOps("gitops", platform, projects, child)
@@ -54,7 +66,7 @@ class MlopsPlatform(pulumi.ComponentResource):
             Monitoring("monitoring", platform, names, tenant_namespaces, child) if platform.monitoring.enabled else None
         )
         self.outputs: dict[str, pulumi.Input[object]] = {
-            "registryUrl": self.registry.url,
+            "registryUrl": registry_url,
             "mlflowUrl": self.model_registry.url,
             "mlflowAdminPassword": self.model_registry.admin_password,
             "argocdUrl": self.gitops.url,
@@ -78,7 +90,32 @@ class MlopsPlatform(pulumi.ComponentResource):
                 for p in projects
             },
         }
+        if cloud is not None:
+            self.outputs.update(cloud.outputs)
         self.register_outputs(self.outputs)
+
+
+CLOUD_BUILDERS = {
+    "aws": ("pulumi_aws", "mlops_scaffold.components.aws.foundation", "build_aws"),
+    "gcp": ("pulumi_gcp", "mlops_scaffold.components.gcp.foundation", "build_gcp"),
+}
+
+
+def _cloud_foundation(platform: Platform, projects: list[str], parent: pulumi.Resource) -> CloudFoundation | None:
+    """The managed cluster and services of a cloud target; the cloud SDK comes from an optional extra."""
+    if platform.target == "kubernetes":
+        return None
+    if platform.database_type != platform.artifact_store_type:
+        raise ScaffoldError(
+            f"model_registry: on target {platform.target} the database and the artifact store must both be "
+            "managed or both in-cluster"
+        )
+    sdk, module, function = CLOUD_BUILDERS[platform.target]
+    import_extra(sdk, platform.target)
+    builder: Callable[[Platform, list[str], pulumi.Resource], CloudFoundation] = getattr(
+        importlib.import_module(module), function
+    )
+    return builder(platform, projects, parent)
 
 
 def build_platform(specs: SpecSet, export: bool = True) -> MlopsPlatform:

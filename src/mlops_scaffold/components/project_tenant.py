@@ -184,8 +184,8 @@ class ProjectTenant(pulumi.ComponentResource):
         name: str,
         platform: Platform,
         project: Project,
-        pull_config: pulumi.Output[str],
-        push_config: pulumi.Output[str],
+        pull_config: pulumi.Output[str] | None,
+        push_config: pulumi.Output[str] | None,
         crd_users: Sequence[pulumi.Resource],
         opts: pulumi.ResourceOptions | None = None,
     ):
@@ -208,10 +208,14 @@ class ProjectTenant(pulumi.ComponentResource):
                 resource_quota(ns_name, hard),
                 limit_range(ns_name),
                 *network_policies(ns_name),
-                _docker_secret("registry-pull", ns_name, pull_config),
             ]
+            # an in-cluster registry needs login secrets; a cloud registry trusts the nodes' and CI's roles
+            if pull_config is not None:
+                objects.append(_docker_secret("registry-pull", ns_name, pull_config))
             if is_training:
-                objects += [*ci_identity(platform, project), _docker_secret("registry-push", ns_name, push_config)]
+                objects += ci_identity(platform, project)
+                if push_config is not None:
+                    objects.append(_docker_secret("registry-push", ns_name, push_config))
             for manifest in objects:
                 kube.apply(manifest, self, [ns])
             if is_training:

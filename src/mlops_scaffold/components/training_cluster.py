@@ -224,8 +224,8 @@ class TrainingCluster(pulumi.ComponentResource):
                 project.name,
                 platform,
                 project,
-                registry_pull[project.name],
-                registry_push[project.name],
+                registry_pull.get(project.name),
+                registry_push.get(project.name),
                 crd_users,
                 pulumi.ResourceOptions(parent=self),
             )

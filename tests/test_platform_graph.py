@@ -215,9 +215,10 @@ def test_stack_outputs_for_project_stacks() -> None:
     assert len(run.outputs["projects"]) == len(specs.projects) == 5
 
 
-def test_cloud_targets_are_refused_with_one_line() -> None:
+def test_a_cloud_target_refuses_half_managed_model_storage_with_one_line() -> None:
     from mlops_scaffold.errors import ScaffoldError
 
-    specs = load_spec(EXAMPLES / "platform-gcp.yaml")
-    with pytest.raises(ScaffoldError, match="target gcp is not supported"):
+    text = (EXAMPLES / "platform-gcp.yaml").read_text() + "model_registry: {artifact_store: {type: in-cluster}}\n"
+    specs = SpecSet(parse_text(text, "gcp.yaml"))
+    with pytest.raises(ScaffoldError, match="the database and the artifact store must both be managed or both in-cluster"):
         plan_platform(specs)

@@ -1,6 +1,6 @@
 """Benchmark: `mlops-scaffold fleet update` against a sequential shell loop of `copier update`.
 
-Run: .venv/bin/python benchmarks/fleet_update.py [--sizes 10 50 100] [--jobs 2]
+Run: .venv/bin/python benchmarks/fleet_update.py [--sizes 10 50 100] [--jobs N]
 The template is this repository's own, tagged v0.1.0 and v0.2.0 (the release whose migration
 renames a file). For each size, N projects are generated at v0.1.0, copied twice, and the two
 copies are updated to v0.2.0 side by side in one run: once by a shell loop of `copier update`
@@ -19,8 +19,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-import copier  # noqa: E402
-from fleet_repos import GIT_ENV, build_real_template, git  # noqa: E402
+import copier
+from fleet_repos import GIT_ENV, build_real_template, git
+
+from mlops_scaffold.fleet.update import default_jobs
 
 BIN = Path(sys.executable).parent
 
@@ -50,7 +52,7 @@ def run(command: list[str], env: dict[str, str]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 50, 100])
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--jobs", type=int, help="fleet update --jobs; default: the fleet's own default")
     args = parser.parse_args()
     env = {**os.environ, **GIT_ENV}
     rows = []
@@ -65,16 +67,20 @@ def main() -> None:
             script = 'for r in "$@"; do (cd "$r" && copier update --trust --defaults --skip-answered --vcs-ref v0.2.0) || exit 1; done'
             loop = run(["bash", "-c", script, "loop", *map(str, loop_repos)], {**env, "PATH": f"{BIN}:{env['PATH']}"})
             command = [str(BIN / "mlops-scaffold"), "fleet", "update", "--to", "v0.2.0", "--trust", "--format", "json"]
-            fleet = run([*command, "--jobs", str(args.jobs), *map(str, fleet_repos)], env)
+            jobs = ["--jobs", str(args.jobs)] if args.jobs else []
+            fleet = run([*command, *jobs, *map(str, fleet_repos)], env)
             for repo in (loop_repos[0], loop_repos[-1], fleet_repos[0], fleet_repos[-1]):
                 assert "_commit: v0.2.0" in (repo / ".copier-answers.yml").read_text(), f"{repo} was not updated"
             rows.append((size, loop, fleet))
             shutil.rmtree(base)
-    print(f"fleet update --jobs {args.jobs} against a shell loop of copier update, {os.cpu_count()} CPUs\n")
+    workers = args.jobs or default_jobs()
+    print(f"fleet update ({workers} workers) against a shell loop of copier update, {os.cpu_count()} CPUs\n")
     print("| repos | copier update loop | fleet update | loop per repo | fleet per repo | speed-up |")
     print("|---:|---:|---:|---:|---:|---:|")
     for size, loop, fleet in rows:
-        print(f"| {size} | {loop:.1f} s | {fleet:.1f} s | {loop / size:.2f} s | {fleet / size:.2f} s | {loop / fleet:.2f}x |")
+        print(
+            f"| {size} | {loop:.1f} s | {fleet:.1f} s | {loop / size:.2f} s | {fleet / size:.2f} s | {loop / fleet:.2f}x |"
+        )
 
 
 if __name__ == "__main__":

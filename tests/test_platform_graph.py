@@ -220,5 +220,7 @@ def test_a_cloud_target_refuses_half_managed_model_storage_with_one_line() -> No
 
     text = (EXAMPLES / "platform-gcp.yaml").read_text() + "model_registry: {artifact_store: {type: in-cluster}}\n"
     specs = SpecSet(parse_text(text, "gcp.yaml"))
-    with pytest.raises(ScaffoldError, match="the database and the artifact store must both be managed or both in-cluster"):
+    with pytest.raises(
+        ScaffoldError, match="the database and the artifact store must both be managed or both in-cluster"
+    ):
         plan_platform(specs)

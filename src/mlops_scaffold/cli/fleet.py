@@ -69,7 +69,7 @@ def status(manifest: Path | None, fmt: str, paths: Sequence[Path]) -> int:
 
 @fleet.command()
 @click.option("--to", "to", required=True, help="Template version (git tag or ref) to update to.")
-@click.option("--jobs", type=click.IntRange(min=1), help="Parallel workers; default: the number of CPUs.")
+@click.option("--jobs", type=click.IntRange(min=1), help="Parallel workers; default: the number of CPUs plus one.")
 @click.option("--branch", help="Branch to create in each repo; default: template-update/<REF>.")
 @click.option("--commit", is_flag=True, help="Commit clean updates on the branch.")
 @click.option("--push", metavar="REMOTE", help="Push committed branches to REMOTE.")

@@ -183,6 +183,11 @@ def template_mirrors(sources: set[str]) -> Iterator[dict[str, str]]:
         yield env
 
 
+def default_jobs() -> int:
+    """One worker per CPU and one more: while one waits on git, the others render."""
+    return (os.cpu_count() or 1) + 1
+
+
 def _sources(paths: Sequence[Path]) -> set[str]:
     found = set()
     for path in paths:
@@ -207,7 +212,7 @@ def update_fleet(
         saved = {k: os.environ.get(k) for k in mirror_env}
         os.environ.update(mirror_env)  # inherited by the worker processes
         try:
-            with ProcessPoolExecutor(max_workers=jobs or os.cpu_count() or 1, initializer=_start_worker) as pool:
+            with ProcessPoolExecutor(max_workers=jobs or default_jobs(), initializer=_start_worker) as pool:
                 futures: dict[Future[RepoResult], int] = {
                     pool.submit(update_repo, path, options): i for i, path in enumerate(paths)
                 }

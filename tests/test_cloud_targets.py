@@ -54,6 +54,11 @@ framework: pytorch
 training: {queue: gpu, gpus: 1}
 """
 GCP_PROJECT = "---\nkind: Project\nname: vision\nframework: pytorch\ntraining: {queue: default, gpus: 1}\n"
+SCOPED_SUBJECTS = (
+    "system:serviceaccount:mlflow:mlflow",
+    "system:serviceaccount:kube-system:cluster-autoscaler",
+    "repo:acme/",
+)
 SENSITIVE = {"iam", "s3", "kms", "ecr", "eks", "sts", "rds", "secretsmanager", "ec2"}
 
 
@@ -96,6 +101,12 @@ def test_aws_graph() -> None:
     assert types["aws:rds/instance:Instance"] == 1
     assert types["aws:iam/openIdConnectProvider:OpenIdConnectProvider"] == 2  # IRSA and the CI issuer
     assert types["aws:eks/accessEntry:AccessEntry"] == 2
+    autoscaler = next(
+        r for r in run.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["name"] == "cluster-autoscaler"
+    )
+    assert autoscaler.inputs["values"]["autoDiscovery"] == {"clusterName": "acme"}
+    role = autoscaler.inputs["values"]["rbac"]["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"]
+    assert role.endswith("/cluster-autoscaler")
     # the Kubernetes platform runs on the managed cluster, with the managed services in place of in-cluster ones
     names = {r.name for r in run.resources}
     assert "kueue" in names
@@ -163,7 +174,7 @@ def _lint(document: dict[str, Any]) -> list[str]:
 @pytest.mark.parametrize("name", ["aws", "aws-existing-vpc"])
 def test_iam_documents_pass_parliament(name: str) -> None:
     documents = _documents(planned(name)[1])
-    assert len(documents) >= (9 if name == "aws" else 5)
+    assert len(documents) >= (11 if name == "aws" else 7)
     for where, document in documents:
         assert _lint(document) == [], where
 
@@ -196,9 +207,7 @@ def test_no_wildcard_actions_on_sensitive_services_and_every_trust_is_scoped(nam
                 for value in subjects.values():
                     for subject in value if isinstance(value, list) else [value]:
                         assert "*" not in subject, f"{where}: {subject}"
-                        assert subject.startswith(("system:serviceaccount:mlflow:", "repo:acme/", "repo:acme-ml/")), (
-                            subject
-                        )
+                        assert subject.startswith((*SCOPED_SUBJECTS,)), subject
             elif principal is not None and statement["Effect"] == "Allow":
                 assert set(principal) == {"Service"}, where
 

@@ -37,6 +37,7 @@ CHART_NAMES = (
     "kube-prometheus-stack",
     "nvidia-device-plugin",
     "dcgm-exporter",
+    "cluster-autoscaler",
 )
 """Helm charts the platform installs; `charts.overrides` keys must be one of these."""
 

@@ -8,9 +8,10 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from mlops_scaffold.components.aws.policies import service_trust
+from mlops_scaffold.components.aws.policies import autoscaler_access, irsa_trust, service_trust
 from mlops_scaffold.spec.platform import NodePool, Platform
 
+AUTOSCALER_NAMESPACE, AUTOSCALER_ACCOUNT = "kube-system", "cluster-autoscaler"
 EFFECTS = {"NoSchedule": "NO_SCHEDULE", "NoExecute": "NO_EXECUTE", "PreferNoSchedule": "PREFER_NO_SCHEDULE"}
 NODE_POLICIES = (
     "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
@@ -48,6 +49,23 @@ def node_group_args(pool: NodePool, cluster_name: str) -> dict[str, Any]:
     }
 
 
+def autoscaler_values(platform: Platform, role_arn: pulumi.Input[str]) -> dict[str, Any]:
+    assert platform.aws is not None
+    return {
+        "cloudProvider": "aws",
+        "awsRegion": platform.aws.region,
+        "autoDiscovery": {"clusterName": platform.name},
+        "rbac": {
+            "serviceAccount": {
+                "create": True,
+                "name": AUTOSCALER_ACCOUNT,
+                "annotations": {"eks.amazonaws.com/role-arn": role_arn},
+            }
+        },
+        "extraArgs": {"balance-similar-node-groups": True, "skip-nodes-with-system-pods": False},
+    }
+
+
 def kubeconfig(name: str, endpoint: str, certificate: str, region: str) -> str:
     """A kubeconfig that authenticates with `aws eks get-token`, so it holds no credential."""
     user = {
@@ -74,6 +92,7 @@ class EksCluster(pulumi.ComponentResource):
     cluster: aws.eks.Cluster
     oidc_provider: aws.iam.OpenIdConnectProvider
     kubeconfig: pulumi.Output[str]
+    autoscaler_role_arn: pulumi.Output[str]
 
     def __init__(
         self,
@@ -128,6 +147,20 @@ class EksCluster(pulumi.ComponentResource):
                 ),
             )
         region = platform.aws.region
+        autoscaler = aws.iam.Role(
+            f"{name}-autoscaler",
+            assume_role_policy=pulumi.Output.all(self.oidc_provider.arn, self.oidc_provider.url).apply(
+                lambda v: json.dumps(irsa_trust(v[0], v[1], AUTOSCALER_NAMESPACE, AUTOSCALER_ACCOUNT))
+            ),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-autoscaler",
+            role=autoscaler.id,
+            policy=json.dumps(autoscaler_access(region, platform.aws.account_id, platform.name)),
+            opts=child,
+        )
+        self.autoscaler_role_arn = autoscaler.arn
         self.kubeconfig = pulumi.Output.all(
             self.cluster.name, self.cluster.endpoint, self.cluster.certificate_authority
         ).apply(lambda v: kubeconfig(v[0], v[1], v[2]["data"], region))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
-from mlops_scaffold.components.aws.cluster import EksCluster
+from mlops_scaffold.catalog import chart_for
+from mlops_scaffold.components.aws.cluster import AUTOSCALER_NAMESPACE, EksCluster, autoscaler_values
 from mlops_scaffold.components.aws.database import MlflowDatabase
 from mlops_scaffold.components.aws.identity import AwsIdentities
 from mlops_scaffold.components.aws.network import AwsNetwork
@@ -26,6 +27,18 @@ def build_aws(platform: Platform, projects: list[str], parent: pulumi.Resource) 
         kubeconfig=cluster.kubeconfig,
         enable_server_side_apply=True,
         opts=pulumi.ResourceOptions(parent=parent),
+    )
+    chart = chart_for(platform, "cluster-autoscaler")
+    k8s.helm.v3.Release(
+        "cluster-autoscaler",
+        name="cluster-autoscaler",
+        chart=chart.reference,
+        version=chart.version,
+        repository_opts=None if chart.is_oci else k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository),
+        namespace=AUTOSCALER_NAMESPACE,
+        atomic=True,
+        values=autoscaler_values(platform, cluster.autoscaler_role_arn),
+        opts=pulumi.ResourceOptions(parent=cluster, provider=provider),
     )
     outputs: dict[str, pulumi.Input[object]] = {"clusterName": cluster.cluster.name}
     registry_url = None

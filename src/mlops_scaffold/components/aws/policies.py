@@ -129,3 +129,39 @@ def lifecycle_policy(keep_last: int, untagged_days: int) -> Document:
             },
         ]
     }
+
+
+def autoscaler_access(region: str, account_id: str, cluster_name: str) -> Document:
+    """The cluster autoscaler: resize only this cluster's node groups; describe what it must read."""
+    groups = f"arn:aws:autoscaling:{region}:{account_id}:autoScalingGroup:*:autoScalingGroupName/*"
+    return _doc(
+        {
+            "Sid": "ResizeOwnNodeGroups",
+            "Effect": "Allow",
+            "Action": ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
+            "Resource": [groups],
+            "Condition": {"StringEquals": {f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster_name}": "owned"}},
+        },
+        {
+            "Sid": "DescribeNodeGroups",
+            "Effect": "Allow",
+            "Action": ["eks:DescribeNodegroup"],
+            "Resource": [f"arn:aws:eks:{region}:{account_id}:nodegroup/{cluster_name}/*/*"],
+        },
+        {
+            "Sid": "DescribeCapacity",  # these actions have no resource-level permissions
+            "Effect": "Allow",
+            "Action": [
+                "autoscaling:DescribeAutoScalingGroups",
+                "autoscaling:DescribeAutoScalingInstances",
+                "autoscaling:DescribeLaunchConfigurations",
+                "autoscaling:DescribeScalingActivities",
+                "autoscaling:DescribeTags",
+                "ec2:DescribeImages",
+                "ec2:DescribeInstanceTypes",
+                "ec2:DescribeLaunchTemplateVersions",
+                "ec2:GetInstanceTypesFromInstanceRequirements",
+            ],
+            "Resource": ["*"],
+        },
+    )

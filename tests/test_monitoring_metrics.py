@@ -11,10 +11,8 @@ from __future__ import annotations
 import ast
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +21,7 @@ import pytest
 from conftest import REPO
 from prometheus_client.parser import text_string_to_metric_families
 from promql import grafana_to_promql, metric_names
+from servers import free_port, wait_for
 from test_platform_graph import planned
 
 from mlops_scaffold.monitoring import drift, exporters
@@ -134,17 +133,11 @@ def test_project_template_rules_read_only_emitted_metrics(tmp_path: Path) -> Non
     assert used <= exporters.SERVING | exporters.BATCH
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def mlflow_metrics(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The /metrics text of a real MLflow server started with --expose-prometheus, after some traffic."""
     root = tmp_path_factory.mktemp("mlflow")
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
     mlflow = shutil.which("mlflow", path=str(Path(sys.executable).parent)) or "mlflow"
     server = subprocess.Popen(
@@ -171,15 +164,7 @@ def mlflow_metrics(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert server.poll() is None, "mlflow server exited"
-            try:
-                with urllib.request.urlopen(f"{base}/health", timeout=2):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "mlflow server did not start"
-                time.sleep(0.5)
+        wait_for(f"{base}/health", server)
         with urllib.request.urlopen(f"{base}/api/2.0/mlflow/experiments/search?max_results=1", timeout=10):
             pass
         with urllib.request.urlopen(f"{base}/metrics", timeout=10) as response:

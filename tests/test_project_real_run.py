@@ -10,42 +10,21 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import REPO
+from servers import free_port, wait_for
 
 from mlops_scaffold.render import render_project
 
 WHEELHOUSE = REPO / ".tools" / "wheelhouse"
 BUCKET = "mlflow-artifacts"
 S3_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_for(url: str, process: subprocess.Popen[bytes], seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise TimeoutError(url)
 
 
 def _require(condition: bool, what: str) -> None:
@@ -69,7 +48,7 @@ def postgres() -> Iterator[str]:
         shutil.chown(data, "postgres", "postgres")
         shutil.chown(root, "postgres", "postgres")
         as_postgres = ["runuser", "-u", "postgres", "--"]
-    port = _free_port()
+    port = free_port()
     subprocess.run(
         [*as_postgres, str(bin_dir / "initdb"), "-D", str(data), "-U", "mlflow", "--auth=trust"],
         check=True,
@@ -99,7 +78,7 @@ def postgres() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def s3() -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
@@ -107,7 +86,7 @@ def s3() -> Iterator[str]:
     )
     endpoint = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(f"{endpoint}/moto-api/", server)
+        wait_for(f"{endpoint}/moto-api/", server)
         import boto3
 
         boto3.client("s3", endpoint_url=endpoint, **_boto_kwargs()).create_bucket(Bucket=BUCKET)
@@ -123,7 +102,7 @@ def _boto_kwargs() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def mlflow_server(postgres: str, s3: str) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     mlflow = Path(sys.executable).parent / "mlflow"
     env = {**os.environ, **S3_ENV, "MLFLOW_S3_ENDPOINT_URL": s3}
     log = Path(tempfile.mkdtemp(prefix="mlflow-log-")) / "server.log"
@@ -151,7 +130,7 @@ def mlflow_server(postgres: str, s3: str) -> Iterator[str]:
     uri = f"http://127.0.0.1:{port}"
     try:
         try:
-            _wait_for(f"{uri}/health", server, seconds=240)
+            wait_for(f"{uri}/health", server, seconds=240)
         except (RuntimeError, TimeoutError) as exc:
             raise RuntimeError(f"{exc}\n{log.read_text()[-3000:]}") from None
         yield uri

@@ -56,20 +56,7 @@ class AwsNetwork(pulumi.ComponentResource):
             routes=[{"cidr_block": "0.0.0.0/0", "gateway_id": gateway.id}],
             opts=child,
         )
-        public = []
-        for zone, cidr in zip(ZONES, public_cidrs, strict=True):
-            subnet = aws.ec2.Subnet(
-                f"{name}-public-{zone}",
-                vpc_id=vpc.id,
-                cidr_block=cidr,
-                availability_zone=f"{settings.region}{zone}",
-                tags={"Name": f"{cluster_name}-public-{zone}", "kubernetes.io/role/elb": "1"},
-                opts=child,
-            )
-            aws.ec2.RouteTableAssociation(
-                f"{name}-public-{zone}", subnet_id=subnet.id, route_table_id=public_routes.id, opts=child
-            )
-            public.append(subnet)
+        public = self._subnets(name, "public", vpc.id, public_cidrs, public_routes.id, settings, cluster_name)
         nat_ip = aws.ec2.Eip(f"{name}-nat", domain="vpc", opts=child)
         nat = aws.ec2.NatGateway(f"{name}-nat", subnet_id=public[0].id, allocation_id=nat_ip.id, opts=child)
         private_routes = aws.ec2.RouteTable(
@@ -78,21 +65,41 @@ class AwsNetwork(pulumi.ComponentResource):
             routes=[{"cidr_block": "0.0.0.0/0", "nat_gateway_id": nat.id}],
             opts=child,
         )
-        private_subnets = []
-        for zone, cidr in zip(ZONES, private_cidrs, strict=True):
-            subnet = aws.ec2.Subnet(
-                f"{name}-private-{zone}",
-                vpc_id=vpc.id,
-                cidr_block=cidr,
-                availability_zone=f"{settings.region}{zone}",
-                map_public_ip_on_launch=False,
-                tags={"Name": f"{cluster_name}-private-{zone}", "kubernetes.io/role/internal-elb": "1"},
-                opts=child,
-            )
-            aws.ec2.RouteTableAssociation(
-                f"{name}-private-{zone}", subnet_id=subnet.id, route_table_id=private_routes.id, opts=child
-            )
-            private_subnets.append(subnet)
+        private_subnets = self._subnets(
+            name, "private", vpc.id, private_cidrs, private_routes.id, settings, cluster_name
+        )
         self.vpc_id = vpc.id
         self.private_subnet_ids = pulumi.Output.all(*[s.id for s in private_subnets])
         self.register_outputs({"vpcId": self.vpc_id})
+
+    def _subnets(
+        self,
+        name: str,
+        kind: str,
+        vpc_id: pulumi.Input[str],
+        cidrs: list[str],
+        route_table_id: pulumi.Input[str],
+        settings: AwsSettings,
+        cluster_name: str,
+    ) -> list[aws.ec2.Subnet]:
+        """One subnet per zone, routed through `route_table_id`, tagged for public or internal load balancers."""
+        role = "kubernetes.io/role/elb" if kind == "public" else "kubernetes.io/role/internal-elb"
+        subnets = []
+        for zone, cidr in zip(ZONES, cidrs, strict=True):
+            subnet = aws.ec2.Subnet(
+                f"{name}-{kind}-{zone}",
+                vpc_id=vpc_id,
+                cidr_block=cidr,
+                availability_zone=f"{settings.region}{zone}",
+                map_public_ip_on_launch=False,
+                tags={"Name": f"{cluster_name}-{kind}-{zone}", role: "1"},
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            aws.ec2.RouteTableAssociation(
+                f"{name}-{kind}-{zone}",
+                subnet_id=subnet.id,
+                route_table_id=route_table_id,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            subnets.append(subnet)
+        return subnets

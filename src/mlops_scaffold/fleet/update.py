@@ -206,6 +206,8 @@ def update_fleet(
 ) -> tuple[list[RepoResult], bool]:
     """Update every repo with up to `jobs` worker processes; returns results in `paths` order and
     whether the run was interrupted (repos not started then are `skipped`, and untouched)."""
+    import copier  # noqa: F401 - imported once here; forked workers inherit it instead of each importing it
+
     results: dict[int, RepoResult] = {}
     interrupted = False
     with template_mirrors(_sources(paths)) as mirror_env:

@@ -296,3 +296,11 @@ def test_a_missing_extra_gets_a_one_line_install_hint(
         f"mlops-scaffold: error: target {extra} (pulumi_{extra}) needs an optional extra: "
         f"pip install 'mlops-scaffold[{extra}]'"
     ]
+
+
+def test_the_gcp_extra_works_without_the_aws_one(cli: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [m for m in sys.modules if m.startswith("mlops_scaffold.components.gcp")]:
+        monkeypatch.delitem(sys.modules, name)  # imported afresh, with pulumi_aws gone
+    monkeypatch.setitem(sys.modules, "pulumi_aws", None)
+    result = cli("plan", "--format", "json", EXAMPLES / "platform-gcp.yaml")
+    assert result.code == 0, result.err

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from mlops_scaffold.spec import Platform, Project
 
 ISSUERS = {"github": "https://token.actions.githubusercontent.com", "gitlab": "https://gitlab.com"}
 AUDIENCE = "kubernetes"
+
+
+def ci_account_id(project: str) -> str:
+    """The gcp service account id (6-30 characters) of a project's CI, unique even for long names."""
+    account = f"ci-{project}"
+    if len(account) <= 30:
+        return account
+    return f"ci-{project[:21].rstrip('-')}-{hashlib.sha256(project.encode()).hexdigest()[:6]}"
 
 
 def ci_username(platform: Platform, repository: str, branch: str = "main") -> str:
@@ -18,8 +27,6 @@ def ci_username(platform: Platform, repository: str, branch: str = "main") -> st
     entry maps it to the same name as on plain Kubernetes.
     """
     if platform.target == "gcp" and platform.gcp is not None:
-        from mlops_scaffold.components.gcp_names import ci_account_id
-
         return f"{ci_account_id(repository)}@{platform.gcp.project}.iam.gserviceaccount.com"
     org = platform.ci.organization
     if platform.ci.provider == "github":

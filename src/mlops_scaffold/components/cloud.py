@@ -11,6 +11,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from mlops_scaffold.errors import MissingExtraError
+from mlops_scaffold.spec.fields import parse_quantity
+
+POSTGRES_PORT = 5432
 
 
 def import_extra(module: str, extra: str) -> ModuleType:
@@ -39,3 +42,27 @@ class CloudFoundation:
     """Set when the cloud's registry replaces the in-cluster one."""
     model_store: ManagedModelStore | None
     outputs: dict[str, pulumi.Input[object]] = field(default_factory=dict)
+
+
+def database_gib(quantity: str) -> int:
+    """A Kubernetes quantity as whole GiB for a managed database disk, at least 20 (RDS's minimum)."""
+    return max(20, int(-(-parse_quantity(quantity) // (1024**3))))
+
+
+def postgres_uri(password: pulumi.Input[str], host: pulumi.Input[str]) -> pulumi.Output[str]:
+    """MLflow's connection string to a managed PostgreSQL, TLS required; a Pulumi secret."""
+    return pulumi.Output.secret(
+        pulumi.Output.all(password, host).apply(
+            lambda v: f"postgresql://mlflow:{v[0]}@{v[1]}:{POSTGRES_PORT}/mlflow?sslmode=require"
+        )
+    )
+
+
+def cluster_provider(name: str, kubeconfig: pulumi.Input[str], parent: pulumi.Resource) -> k8s.Provider:
+    """The Kubernetes provider for a managed cluster, from its credential-free kubeconfig."""
+    return k8s.Provider(
+        f"{name}-cluster",
+        kubeconfig=kubeconfig,
+        enable_server_side_apply=True,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )

@@ -6,16 +6,11 @@ import pulumi
 import pulumi_aws as aws
 
 from mlops_scaffold.components import kube
-from mlops_scaffold.spec.fields import parse_quantity
+from mlops_scaffold.components.cloud import POSTGRES_PORT as PORT
+from mlops_scaffold.components.cloud import database_gib, postgres_uri
 from mlops_scaffold.spec.platform import Database
 
 ENGINE_VERSION = "17.6"
-PORT = 5432
-
-
-def storage_gib(quantity: str) -> int:
-    """A Kubernetes quantity as whole GiB, at least RDS's minimum of 20."""
-    return max(20, int(-(-parse_quantity(quantity) // (1024**3))))
 
 
 class MlflowDatabase(pulumi.ComponentResource):
@@ -47,7 +42,7 @@ class MlflowDatabase(pulumi.ComponentResource):
             engine="postgres",
             engine_version=ENGINE_VERSION,
             instance_class="db.t4g.medium",
-            allocated_storage=storage_gib(spec.storage),
+            allocated_storage=database_gib(spec.storage),
             storage_type="gp3",
             storage_encrypted=True,
             publicly_accessible=False,
@@ -65,9 +60,5 @@ class MlflowDatabase(pulumi.ComponentResource):
             copy_tags_to_snapshot=True,
             opts=child,
         )
-        self.uri = pulumi.Output.secret(
-            pulumi.Output.all(password, instance.address).apply(
-                lambda v: f"postgresql://mlflow:{v[0]}@{v[1]}:{PORT}/mlflow?sslmode=require"
-            )
-        )
+        self.uri = postgres_uri(password, instance.address)
         self.register_outputs({})

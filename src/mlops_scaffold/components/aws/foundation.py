@@ -12,7 +12,7 @@ from mlops_scaffold.components.aws.identity import AwsIdentities
 from mlops_scaffold.components.aws.network import AwsNetwork
 from mlops_scaffold.components.aws.registry import EcrRegistry
 from mlops_scaffold.components.aws.storage import ArtifactBucket
-from mlops_scaffold.components.cloud import CloudFoundation, ManagedModelStore
+from mlops_scaffold.components.cloud import CloudFoundation, ManagedModelStore, cluster_provider
 from mlops_scaffold.spec import Platform
 
 
@@ -22,12 +22,7 @@ def build_aws(platform: Platform, projects: list[str], parent: pulumi.Resource) 
     child = pulumi.ResourceOptions(parent=parent)
     network = AwsNetwork("network", settings, platform.name, child)
     cluster = EksCluster("cluster", platform, network.private_subnet_ids, child)
-    provider = k8s.Provider(
-        f"{platform.name}-cluster",
-        kubeconfig=cluster.kubeconfig,
-        enable_server_side_apply=True,
-        opts=pulumi.ResourceOptions(parent=parent),
-    )
+    provider = cluster_provider(platform.name, cluster.kubeconfig, parent)
     chart = chart_for(platform, "cluster-autoscaler")
     k8s.helm.v3.Release(
         "cluster-autoscaler",

@@ -6,7 +6,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from mlops_scaffold.components import kube
-from mlops_scaffold.components.aws.database import storage_gib
+from mlops_scaffold.components.cloud import database_gib, postgres_uri
 from mlops_scaffold.spec.platform import Database, GcpSettings
 
 VERSION = "POSTGRES_17"
@@ -36,7 +36,7 @@ class MlflowDatabase(pulumi.ComponentResource):
             deletion_protection=deletion_protection,
             settings={
                 "tier": "db-custom-2-7680",
-                "disk_size": storage_gib(spec.storage),
+                "disk_size": database_gib(spec.storage),
                 "disk_autoresize": True,
                 "availability_type": "REGIONAL" if deletion_protection else "ZONAL",
                 "ip_configuration": {"ipv4_enabled": False, "private_network": network, "ssl_mode": "ENCRYPTED_ONLY"},
@@ -52,9 +52,5 @@ class MlflowDatabase(pulumi.ComponentResource):
         gcp.sql.User(
             name, project=settings.project, instance=instance.name, name="mlflow", password=password, opts=child
         )
-        self.uri = pulumi.Output.secret(
-            pulumi.Output.all(password, instance.private_ip_address).apply(
-                lambda v: f"postgresql://mlflow:{v[0]}@{v[1]}:5432/mlflow?sslmode=require"
-            )
-        )
+        self.uri = postgres_uri(password, instance.private_ip_address)
         self.register_outputs({})

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pulumi
-import pulumi_kubernetes as k8s
 
-from mlops_scaffold.components.cloud import CloudFoundation, ManagedModelStore
+from mlops_scaffold.components.cloud import CloudFoundation, ManagedModelStore, cluster_provider
 from mlops_scaffold.components.gcp.cluster import GkeCluster
 from mlops_scaffold.components.gcp.database import MlflowDatabase
 from mlops_scaffold.components.gcp.identity import GcpIdentities
@@ -21,12 +20,7 @@ def build_gcp(platform: Platform, projects: list[str], parent: pulumi.Resource) 
     child = pulumi.ResourceOptions(parent=parent)
     network = GcpNetwork("network", settings, child)
     cluster = GkeCluster("cluster", platform, network.network, network.subnetwork, child)
-    provider = k8s.Provider(
-        f"{platform.name}-cluster",
-        kubeconfig=cluster.kubeconfig,
-        enable_server_side_apply=True,
-        opts=pulumi.ResourceOptions(parent=parent),
-    )
+    provider = cluster_provider(platform.name, cluster.kubeconfig, parent)
     outputs: dict[str, pulumi.Input[object]] = {"clusterName": cluster.cluster.name}
     registry_url = None
     repositories = {}

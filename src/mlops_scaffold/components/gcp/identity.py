@@ -8,8 +8,7 @@ from collections.abc import Callable
 import pulumi
 import pulumi_gcp as gcp
 
-from mlops_scaffold.ci.identity import ci_subjects
-from mlops_scaffold.components.gcp_names import ci_account_id
+from mlops_scaffold.ci.identity import ci_account_id, ci_subjects
 from mlops_scaffold.spec import Platform
 
 ISSUERS = {"github": "https://token.actions.githubusercontent.com", "gitlab": "https://gitlab.com"}

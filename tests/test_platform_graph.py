@@ -129,7 +129,7 @@ def test_gpu_spec_installs_operators_and_gpu_daemons_that_tolerate_the_taints() 
     assert {"key": "spot", "operator": "Equal", "value": "", "effect": "NoExecute"} in tolerations
     flavors = {m["metadata"]["name"]: m for m in run.manifests() if m["kind"] == "ResourceFlavor"}
     assert set(flavors) == {"pool-cpu", "pool-gpu-a100", "pool-gpu-l4"}
-    assert flavors["pool-gpu-l4"]["spec"]["nodeLabels"] == {"pool": "l4"}
+    assert flavors["pool-gpu-l4"]["spec"]["nodeLabels"] == {"pool": "l4", "nvidia.com/gpu.present": "true"}
     assert len(flavors["pool-gpu-l4"]["spec"]["tolerations"]) == 2
     queue = next(m for m in run.manifests() if m["kind"] == "ClusterQueue" and m["metadata"]["name"] == "gpu")
     group = queue["spec"]["resourceGroups"][0]

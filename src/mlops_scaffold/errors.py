@@ -5,7 +5,9 @@
     │   └── InputFileError        a named file is missing or unreadable
     ├── SpecError                 one or more located problems in spec files (exit 1)
     ├── MissingExtraError         an optional extra is needed, with the pip hint
-    └── RenderError               rendering or moving a project into place failed
+    ├── RenderError               rendering or moving a project into place failed
+    └── EngineError               the Pulumi engine failed; carries its diagnostics (exit 1, 3 for
+                                  changes a run was told to expect none of)
 
 Every one of them is a user-facing message: the CLI prints it as-is, one line per problem,
 without a traceback.
@@ -103,3 +105,15 @@ class MissingExtraError(ScaffoldError):
 
 class RenderError(ScaffoldError):
     """Rendering a project, or moving it into place, failed; nothing was left half-written."""
+
+
+class EngineError(ScaffoldError):
+    """The Pulumi engine reported a failure; its own diagnostic lines are the message."""
+
+    def __init__(self, lines: list[str], exit_code: int = 1) -> None:
+        self.engine_lines = lines
+        self.exit_code = exit_code
+        super().__init__("\n".join(lines))
+
+    def lines(self) -> list[str]:
+        return list(self.engine_lines)

@@ -68,6 +68,8 @@ class CapturedResource:
     parent: str | None
     inputs: dict[str, Any]
     custom: bool
+    dependencies: tuple[str, ...] = ()
+    """URNs of the resources this one waits for (`depends_on`)."""
 
     @property
     def parent_type(self) -> str | None:
@@ -199,6 +201,7 @@ class _RecordingMonitor(_mocks.MockMonitor):
                     parent=request.parent or None,
                     inputs=scrub(rpc.deserialize_properties(request.object)),
                     custom=bool(request.custom),
+                    dependencies=tuple(request.dependencies),
                 )
             )
         return response

@@ -175,8 +175,10 @@ def platform_ci(spec_path: Path, stack_dir: str, root: Path) -> None:
 
 
 from mlops_scaffold.cli.fleet import fleet  # noqa: E402 - registered after the root group exists
+from mlops_scaffold.cli.platform import platform  # noqa: E402
 
 cli.add_command(fleet)
+cli.add_command(platform)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import pulumi
@@ -17,6 +18,10 @@ NAMESPACE = "registry"
 PORT = 5000
 SERVICE_HOST = f"zot.{NAMESPACE}.svc.cluster.local:{PORT}"
 ADMIN = "platform-admin"
+MONITOR = "platform-monitor"
+"""Probes `/v2/` and scrapes `/metrics`; it may read no repository."""
+MONITOR_SECRET = "zot-monitor"
+SELECTOR = {"app.kubernetes.io/name": "zot", "app.kubernetes.io/instance": "zot"}
 
 
 def zot_config(platform: Platform, projects: list[str]) -> dict[str, Any]:
@@ -65,6 +70,8 @@ def zot_config(platform: Platform, projects: list[str]) -> dict[str, Any]:
             "accessControl": {
                 "repositories": repositories,
                 "adminPolicy": {"users": [ADMIN], "actions": ["read", "create", "update", "delete"]},
+                # without this only the admin may read /metrics
+                "metrics": {"users": [MONITOR]},
             },
         },
         "log": {"level": "info"},
@@ -72,7 +79,10 @@ def zot_config(platform: Platform, projects: list[str]) -> dict[str, Any]:
     }
 
 
-def zot_values(platform: Platform, config: dict[str, Any], htpasswd: pulumi.Input[str]) -> dict[str, Any]:
+def zot_values(
+    platform: Platform, config: dict[str, Any], htpasswd: pulumi.Input[str], probe_auth: pulumi.Input[str]
+) -> dict[str, Any]:
+    """Chart values; `probe_auth` is base64 of `user:password` of the monitor account, for the HTTP probes."""
     return {
         "service": {"type": "ClusterIP", "port": PORT},
         "persistence": True,
@@ -81,9 +91,28 @@ def zot_values(platform: Platform, config: dict[str, Any], htpasswd: pulumi.Inpu
         "configFiles": {"config.json": json.dumps(config, sort_keys=True)},
         "mountSecret": True,
         "secretFiles": {"htpasswd": htpasswd},
+        # with htpasswd and no anonymous policy, probes of /v2/ need credentials or they get 401
+        "authHeader": probe_auth,
         "podSecurityContext": kube.POD_SECURITY | {"runAsUser": 1000, "fsGroup": 1000},
         "securityContext": kube.CONTAINER_SECURITY,
-        "metrics": {"enabled": True, "serviceMonitor": {"enabled": platform.monitoring.enabled}},
+        # the chart's ServiceMonitor cannot authenticate; ours does (service_monitor)
+        "metrics": {"enabled": True, "serviceMonitor": {"enabled": False}},
+    }
+
+
+def service_monitor() -> kube.Manifest:
+    """Prometheus scrapes zot's /metrics as the monitor account, whose login is in MONITOR_SECRET."""
+    credential = {key: {"name": MONITOR_SECRET, "key": key} for key in ("username", "password")}
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "ServiceMonitor",
+        "metadata": kube.meta("zot", NAMESPACE, labels=kube.labels("registry")),
+        "spec": {
+            "jobLabel": "app.kubernetes.io/name",
+            "selector": {"matchLabels": SELECTOR},
+            "namespaceSelector": {"matchNames": [NAMESPACE]},
+            "endpoints": [{"port": "zot", "path": "/metrics", "interval": "30s", "basicAuth": credential}],
+        },
     }
 
 
@@ -99,11 +128,18 @@ class ContainerRegistry(pulumi.ComponentResource):
     pull_config: dict[str, pulumi.Output[str]]
     push_config: dict[str, pulumi.Output[str]]
 
-    def __init__(self, name: str, platform: Platform, projects: list[str], opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self,
+        name: str,
+        platform: Platform,
+        projects: list[str],
+        opts: pulumi.ResourceOptions | None = None,
+        monitoring_crds: Sequence[pulumi.Resource] = (),
+    ):
         super().__init__("mlops-scaffold:index:ContainerRegistry", name, None, opts)
         self.url = SERVICE_HOST
         ns = kube.apply(kube.namespace(NAMESPACE), self)
-        accounts = [ADMIN] + [f"{p}-{role}" for p in projects for role in ("push", "pull")]
+        accounts = [ADMIN, MONITOR] + [f"{p}-{role}" for p in projects for role in ("push", "pull")]
         passwords = {
             account: random.RandomPassword(
                 f"registry-{account}",
@@ -121,14 +157,32 @@ class ContainerRegistry(pulumi.ComponentResource):
             pulumi.Output.all(*[passwords[a].bcrypt_hash for a in accounts]).apply(htpasswd_file)
         )
         config = zot_config(platform, projects)
+        monitor_password: pulumi.Output[str] = passwords[MONITOR].result
+
+        def basic_auth(password: str) -> str:
+            return base64.b64encode(f"{MONITOR}:{password}".encode()).decode()
+
+        probe_auth: pulumi.Output[str] = pulumi.Output.secret(monitor_password.apply(basic_auth))
         kube.helm_release(
-            "zot", chart_for(platform, "zot"), NAMESPACE, zot_values(platform, config, htpasswd), self, [ns]
+            "zot",
+            chart_for(platform, "zot"),
+            NAMESPACE,
+            zot_values(platform, config, htpasswd, probe_auth),
+            self,
+            [ns],
         )
+        if platform.monitoring.enabled:
+            login = kube.secret(
+                MONITOR_SECRET,
+                NAMESPACE,
+                {"username": MONITOR, "password": pulumi.Output.secret(monitor_password)},
+                self,
+                [ns],
+            )
+            kube.apply(service_monitor(), self, [ns, login, *monitoring_crds])
         kube.apply(kube.default_deny(NAMESPACE), self, [ns])
         kube.apply(
-            kube.allow_ingress(
-                "allow-registry", NAMESPACE, {"app.kubernetes.io/name": "zot"}, [{"namespaceSelector": {}}], PORT
-            ),
+            kube.allow_ingress("allow-registry", NAMESPACE, SELECTOR, [{"namespaceSelector": {}}], PORT),
             self,
             [ns],
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pulumi
@@ -14,7 +15,9 @@ from mlops_scaffold.spec import Platform, Project
 NAMESPACE = "argocd"
 ARGO_API = "argoproj.io/v1alpha1"
 IN_CLUSTER = "https://kubernetes.default.svc"
-URL = f"https://argocd-server.{NAMESPACE}.svc.cluster.local"
+FULLNAME = "argocd"
+"""The chart's fullnameOverride: every object of the release is named `argocd-<part>`, the exported URL too."""
+URL = f"https://{FULLNAME}-server.{NAMESPACE}.svc.cluster.local"
 DEPLOYABLE_KINDS = [
     ("apps", "Deployment"),
     ("", "Service"),
@@ -103,6 +106,7 @@ def root_application(platform: Platform) -> kube.Manifest:
 
 def argocd_values(platform: Platform) -> dict[str, Any]:
     return {
+        "fullnameOverride": FULLNAME,
         "global": {"securityContext": kube.POD_SECURITY},
         "configs": {"params": {"server.insecure": False}, "cm": {"admin.enabled": True, "exec.enabled": False}},
         "controller": {"metrics": {"enabled": True, "serviceMonitor": {"enabled": platform.monitoring.enabled}}},
@@ -118,13 +122,18 @@ class GitOps(pulumi.ComponentResource):
     url: str
 
     def __init__(
-        self, name: str, platform: Platform, projects: list[Project], opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        platform: Platform,
+        projects: list[Project],
+        opts: pulumi.ResourceOptions | None = None,
+        monitoring_crds: Sequence[pulumi.Resource] = (),
     ):
         super().__init__("mlops-scaffold:index:GitOps", name, None, opts)
         self.url = URL
         ns = kube.apply(kube.namespace(NAMESPACE, level="baseline"), self)
         argocd = kube.helm_release(
-            "argo-cd", chart_for(platform, "argo-cd"), NAMESPACE, argocd_values(platform), self, [ns]
+            "argo-cd", chart_for(platform, "argo-cd"), NAMESPACE, argocd_values(platform), self, [ns, *monitoring_crds]
         )
         after: list[pulumi.Resource] = [argocd]
         kube.apply(root_application(platform), self, after)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pulumi
@@ -292,6 +293,7 @@ class ModelRegistry(pulumi.ComponentResource):
         project_namespaces: list[str],
         opts: pulumi.ResourceOptions | None = None,
         managed: ManagedModelStore | None = None,
+        monitoring_crds: Sequence[pulumi.Resource] = (),
     ):
         super().__init__("mlops-scaffold:index:ModelRegistry", name, None, opts)
         self.url = URL
@@ -333,5 +335,5 @@ class ModelRegistry(pulumi.ComponentResource):
         for manifest in network_policies(project_namespaces, managed.database_cidr if managed else None):
             kube.apply(manifest, self, deps)
         if platform.monitoring.enabled:
-            kube.apply(service_monitor(), self, deps)
+            kube.apply(service_monitor(), self, [*deps, *monitoring_crds])
         self.register_outputs({"url": self.url})

@@ -202,6 +202,8 @@ class Monitoring(pulumi.ComponentResource):
 
     urls: dict[str, str]
     grafana_password: pulumi.Output[str]
+    operator: pulumi.Resource
+    """The kube-prometheus-stack release: whatever uses its CRDs (ServiceMonitor, PrometheusRule) waits for it."""
 
     def __init__(
         self,
@@ -237,6 +239,7 @@ class Monitoring(pulumi.ComponentResource):
             self,
             deps,
         )
+        self.operator = stack
         custom = [
             prometheus_rule(spec, training_namespaces),
             *pushgateway_objects(workload_namespaces),

@@ -17,6 +17,7 @@ from mlops_scaffold.components.gitops import GitOps
 from mlops_scaffold.components.model_registry import ModelRegistry
 from mlops_scaffold.components.monitoring import Monitoring
 from mlops_scaffold.components.project_tenant import CI_ACCOUNT, env_namespace
+from mlops_scaffold.components.project_tenant import tenant_namespaces as tenant_namespaces_of
 from mlops_scaffold.components.training_cluster import TrainingCluster
 from mlops_scaffold.errors import ScaffoldError
 from mlops_scaffold.spec import Platform, Project, SpecSet
@@ -44,27 +45,35 @@ class MlopsPlatform(pulumi.ComponentResource):
         else:
             provider = cloud.provider
         child = pulumi.ResourceOptions(parent=self, providers={"kubernetes": provider})
+        tenant_namespaces = [ns for p in projects for ns in tenant_namespaces_of(platform, p)]
+        # monitoring comes first: its chart installs the ServiceMonitor and PrometheusRule CRDs that the
+        # other components' charts and objects use, so those wait for it instead of racing it
+        self.monitoring = (
+            Monitoring("monitoring", platform, names, tenant_namespaces, child) if platform.monitoring.enabled else None
+        )
+        crds: list[pulumi.Resource] = [self.monitoring.operator] if self.monitoring is not None else []
         pull: dict[str, pulumi.Output[str]] = {}
         push: dict[str, pulumi.Output[str]] = {}
         if platform.registry_type == "zot":
-            self.registry = ContainerRegistry("registry", platform, names, child)
+            self.registry = ContainerRegistry("registry", platform, names, child, monitoring_crds=crds)
             registry_url: pulumi.Input[str] = self.registry.url
             pull, push = self.registry.pull_config, self.registry.push_config
         else:
             assert cloud is not None
             assert cloud.registry_url is not None
             registry_url = cloud.registry_url
-        self.training = TrainingCluster("training", platform, projects, pull, push, child)
-        tenant_namespaces = [ns for t in self.training.tenants.values() for ns in t.namespaces]
+        self.training = TrainingCluster("training", platform, projects, pull, push, child, monitoring_crds=crds)
         self.model_registry = ModelRegistry(
-            "model-registry", platform, tenant_namespaces, child, managed=cloud.model_store if cloud else None
+            "model-registry",
+            platform,
+            tenant_namespaces,
+            child,
+            managed=cloud.model_store if cloud else None,
+            monitoring_crds=crds,
         )
         # Argo CD retries until a tenant's namespaces exist, so Applications need not wait on every tenant
         # resource (a dependency on a component waits for all its children, which grows quadratically)
-        self.gitops = GitOps("gitops", platform, projects, child)
-        self.monitoring = (
-            Monitoring("monitoring", platform, names, tenant_namespaces, child) if platform.monitoring.enabled else None
-        )
+        self.gitops = GitOps("gitops", platform, projects, child, monitoring_crds=crds)
         self.outputs: dict[str, pulumi.Input[object]] = {
             "registryUrl": registry_url,
             "mlflowUrl": self.model_registry.url,

@@ -174,6 +174,11 @@ def _docker_secret(name: str, namespace_name: str, config: pulumi.Input[str]) ->
     }
 
 
+def tenant_namespaces(platform: Platform, project: Project) -> list[str]:
+    """A project's namespaces: its training namespace first, then one per environment."""
+    return [project.name] + [env_namespace(project.name, e.name) for e in platform.environments]
+
+
 class ProjectTenant(pulumi.ComponentResource):
     """Everything one project gets from the platform, in its own namespaces."""
 
@@ -191,7 +196,7 @@ class ProjectTenant(pulumi.ComponentResource):
     ):
         super().__init__("mlops-scaffold:index:ProjectTenant", name, None, opts)
         training_ns = project.name
-        self.namespaces = [training_ns] + [env_namespace(project.name, e.name) for e in platform.environments]
+        self.namespaces = tenant_namespaces(platform, project)
         for ns_name in self.namespaces:
             is_training = ns_name == training_ns
             extra = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pulumi
@@ -11,7 +12,7 @@ from mlops_scaffold.components import kube
 from mlops_scaffold.components.project_tenant import ProjectTenant
 from mlops_scaffold.monitoring.exporters import dcgm_counters_csv
 from mlops_scaffold.spec import Platform, Project
-from mlops_scaffold.spec.platform import NodePool, Queue
+from mlops_scaffold.spec.platform import GPU_PRESENT_LABEL, NodePool, Queue
 
 KUEUE_API = "kueue.x-k8s.io/v1beta2"
 GPU_RESOURCE = "nvidia.com/gpu"
@@ -27,6 +28,19 @@ OPERATOR_NAMESPACES = {
     "pytorch": "kubeflow-system",
     "gpu": "gpu-system",
 }
+
+
+OPERATORS: dict[str, tuple[str, dict[str, Any]]] = {
+    # Kueue admits RayJobs and RayClusters by itself; the operator needs no batch scheduler for that
+    # (and v1.7.0 exits at start with `--batch-scheduler=kueue`)
+    "ray": ("kuberay-operator", {"securityContext": kube.CONTAINER_SECURITY}),
+    "pytorch": ("kubeflow-trainer", {"jobset": {"install": True}}),
+}
+"""Per training framework: the operator's chart and its values."""
+
+
+def kueue_values(platform: Platform) -> dict[str, Any]:
+    return {"enablePrometheus": platform.monitoring.enabled, "controllerManager": {"replicas": 1}}
 
 
 def flavor_name(pool: NodePool) -> str:
@@ -51,8 +65,8 @@ def resource_flavors(platform: Platform) -> list[kube.Manifest]:
     flavors = []
     for pool in pools:
         spec: dict[str, Any] = {}
-        if pool.labels:
-            spec["nodeLabels"] = dict(pool.labels)
+        if pool.node_labels:
+            spec["nodeLabels"] = pool.node_labels
         if pool.taints:
             spec["nodeTaints"] = [{"key": t.key, "value": t.value, "effect": t.effect} for t in pool.taints]
             spec["tolerations"] = tolerations(pool)
@@ -128,6 +142,10 @@ DCGM_VALUES: dict[str, Any] = {
 }
 
 
+def dcgm_values(platform: Platform) -> dict[str, Any]:
+    return {**gpu_scheduling(platform), **DCGM_VALUES, "serviceMonitor": {"enabled": platform.monitoring.enabled}}
+
+
 def dcgm_counters() -> kube.Manifest:
     return {
         "apiVersion": "v1",
@@ -138,20 +156,15 @@ def dcgm_counters() -> kube.Manifest:
 
 
 def gpu_scheduling(platform: Platform) -> dict[str, Any]:
-    """Node affinity and tolerations that put GPU daemons on every GPU pool, whatever its taints."""
+    """Node affinity and tolerations that put GPU daemons on every GPU pool's nodes, and only there."""
     gpu_pools = [p for p in platform.training.node_pools if p.gpu is not None]
     tols = {(t["key"], t["value"], t["effect"]): t for p in gpu_pools for t in tolerations(p)}
-    terms = [
-        {"matchExpressions": [{"key": k, "operator": "In", "values": [v]} for k, v in sorted(p.labels.items())]}
-        for p in gpu_pools
-        if p.labels
-    ]
-    out: dict[str, Any] = {"tolerations": list(tols.values())}
-    if terms and len(terms) == len(gpu_pools):
-        out["affinity"] = {
-            "nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": terms}}
-        }
-    return out
+    # every GPU pool labels its nodes with GPU_PRESENT_LABEL (NodePool.node_labels)
+    term = {"matchExpressions": [{"key": GPU_PRESENT_LABEL, "operator": "In", "values": ["true"]}]}
+    return {
+        "tolerations": list(tols.values()),
+        "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [term]}}},
+    }
 
 
 class TrainingCluster(pulumi.ComponentResource):
@@ -168,6 +181,7 @@ class TrainingCluster(pulumi.ComponentResource):
         registry_pull: dict[str, pulumi.Output[str]],
         registry_push: dict[str, pulumi.Output[str]],
         opts: pulumi.ResourceOptions | None = None,
+        monitoring_crds: Sequence[pulumi.Resource] = (),
     ):
         super().__init__("mlops-scaffold:index:TrainingCluster", name, None, opts)
         kueue_ns = kube.apply(kube.namespace(OPERATOR_NAMESPACES["kueue"]), self)
@@ -175,24 +189,17 @@ class TrainingCluster(pulumi.ComponentResource):
             "kueue",
             chart_for(platform, "kueue"),
             OPERATOR_NAMESPACES["kueue"],
-            {"enablePrometheus": platform.monitoring.enabled, "controllerManager": {"replicas": 1}},
+            kueue_values(platform),
             self,
-            [kueue_ns],
+            [kueue_ns, *monitoring_crds],
         )
         crd_users: list[pulumi.Resource] = [kueue]
         for manifest in [*resource_flavors(platform), *(cluster_queue(platform, q) for q in platform.training.queues)]:
             kube.apply(manifest, self, crd_users)
         for manifest in priority_classes():
             kube.apply(manifest, self)
-        operators = {
-            "ray": (
-                "kuberay-operator",
-                {"batchScheduler": {"name": "kueue"}, "securityContext": kube.CONTAINER_SECURITY},
-            ),
-            "pytorch": ("kubeflow-trainer", {"jobset": {"install": True}}),
-        }
         for framework in platform.training.frameworks:
-            chart, values = operators[framework]
+            chart, values = OPERATORS[framework]
             ns = kube.apply(kube.namespace(OPERATOR_NAMESPACES[framework]), self)
             crd_users.append(
                 kube.helm_release(chart, chart_for(platform, chart), OPERATOR_NAMESPACES[framework], values, self, [ns])
@@ -214,9 +221,9 @@ class TrainingCluster(pulumi.ComponentResource):
                 "dcgm-exporter",
                 chart_for(platform, "dcgm-exporter"),
                 OPERATOR_NAMESPACES["gpu"],
-                {**placement, **DCGM_VALUES, "serviceMonitor": {"enabled": platform.monitoring.enabled}},
+                dcgm_values(platform),
                 self,
-                [ns, counters],
+                [ns, counters, *monitoring_crds],
             )
         self.queue_names = [q.name for q in platform.training.queues]
         self.tenants = {

@@ -199,6 +199,9 @@ class Gpu(SpecModel):
     count: int = Field(1, ge=1, le=16, description="GPUs per node.")
 
 
+GPU_PRESENT_LABEL = "nvidia.com/gpu.present"
+
+
 class NodePool(SpecModel):
     """A group of nodes that training runs on."""
 
@@ -210,6 +213,17 @@ class NodePool(SpecModel):
     spot: bool = Field(False, description="Use spot or preemptible capacity.")
     taints: list[Taint] = Field(default_factory=list)
     labels: dict[str, str] = Field(default_factory=dict, description="Node labels that select this pool.")
+
+    @property
+    def node_labels(self) -> dict[str, str]:
+        """The labels the pool's nodes carry: the spec's, plus `nvidia.com/gpu.present=true` on GPU pools.
+
+        The NVIDIA device plugin's chart places its daemon by that label (node-feature-discovery sets it on
+        clusters that run NFD); our pools set it themselves, so the plugin and the pools always agree.
+        """
+        if self.gpu is None:
+            return dict(self.labels)
+        return {**self.labels, GPU_PRESENT_LABEL: "true"}
 
     @model_validator(mode="after")
     def _rules(self) -> NodePool:

@@ -106,12 +106,16 @@ platform_stack: organization/platform/dev   # Pulumi stack reference of the plat
 DEFAULT_PROJECT = "demo-model"
 
 
-def default_specs() -> SpecSet:
-    """The built-in default: the starter platform named `demo` with one starter project."""
-    text = (
+def default_spec_text() -> str:
+    """The built-in default as a spec file: the starter platform named `demo` with one starter project."""
+    return (
         starter_spec("platform", "demo", SCHEMA_FILE) + "---\n" + starter_spec("project", DEFAULT_PROJECT, SCHEMA_FILE)
     )
-    return SpecSet(parse_text(text, "<built-in default>"))
+
+
+def default_specs() -> SpecSet:
+    """The built-in default, parsed."""
+    return SpecSet(parse_text(default_spec_text(), "<built-in default>"))
 
 
 _STARTERS = {"platform": PLATFORM_STARTER, "project": PROJECT_STARTER}

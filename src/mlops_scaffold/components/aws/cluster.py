@@ -28,7 +28,7 @@ def autoscaler_tags(cluster_name: str, pool: NodePool) -> dict[str, str]:
     """Tags that let the cluster autoscaler scale the group up from zero with the right labels and taints."""
     prefix = "k8s.io/cluster-autoscaler/node-template"
     tags = {"k8s.io/cluster-autoscaler/enabled": "true", f"k8s.io/cluster-autoscaler/{cluster_name}": "owned"}
-    tags |= {f"{prefix}/label/{k}": v for k, v in sorted(pool.labels.items())}
+    tags |= {f"{prefix}/label/{k}": v for k, v in sorted(pool.node_labels.items())}
     tags |= {f"{prefix}/taint/{t.key}": f"{t.value or ''}:{t.effect}" for t in pool.taints}
     if pool.gpu is not None:
         tags[f"{prefix}/resources/nvidia.com/gpu"] = str(pool.gpu.count)
@@ -43,7 +43,7 @@ def node_group_args(pool: NodePool, cluster_name: str) -> dict[str, Any]:
         "ami_type": ami_type(pool),
         "capacity_type": "SPOT" if pool.spot else "ON_DEMAND",
         "scaling_config": {"min_size": pool.min, "max_size": max(pool.max, 1), "desired_size": pool.min},
-        "labels": dict(pool.labels),
+        "labels": pool.node_labels,
         "taints": [{"key": t.key, "value": t.value, "effect": EFFECTS[t.effect]} for t in pool.taints],
         "tags": autoscaler_tags(cluster_name, pool),
     }

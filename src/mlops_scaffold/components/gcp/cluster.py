@@ -18,7 +18,7 @@ def node_config(pool: NodePool, service_account: pulumi.Input[str]) -> Any:  # t
     config: dict[str, Any] = {
         "machine_type": pool.instance_type,
         "spot": pool.spot,
-        "labels": dict(pool.labels),
+        "labels": pool.node_labels,
         "taints": [{"key": t.key, "value": t.value or "", "effect": EFFECTS[t.effect]} for t in pool.taints],
         "service_account": service_account,
         "oauth_scopes": ["https://www.googleapis.com/auth/cloud-platform"],

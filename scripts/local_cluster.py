@@ -114,7 +114,11 @@ class LocalCluster:
         log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - kept open for the process's life
         binary = str(self.bin / name)
         self.procs[name] = subprocess.Popen(
-            [binary, *args], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            [binary, *args],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         (self.root / "pids").mkdir(exist_ok=True)
         (self.root / "pids" / name).write_text(str(self.procs[name].pid))
@@ -187,7 +191,11 @@ class LocalCluster:
                 f"--service-account-private-key-file={pki / 'sa.key'}",
                 f"--root-ca-file={pki / 'apiserver.crt'}",
                 "--use-service-account-credentials=false",
-                "--controllers=*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-service-lb-controller,-route",
+                # the ClusterRole aggregation controller applies (so re-creates) an aggregated ClusterRole that
+                # `helm uninstall` has just deleted, and helm then waits forever for it to go; nothing here needs it
+                "--controllers=*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-route,-clusterrole-aggregation",
+                # kwok's heartbeats can lag on a busy 2-core machine; a simulated node never really goes away
+                "--node-monitor-grace-period=1h",
             ],
         )
         self._spawn("kube-scheduler", [*kube_args, f"--secure-port={free_port()}"])
@@ -280,18 +288,20 @@ class LocalCluster:
         while True:
             self._check_alive()
             items = self.get("/api/v1/nodes")["items"]
-            ready = [
-                n
-                for n in items
-                if any(
-                    c["type"] == "Ready" and c["status"] == "True" for c in n.get("status", {}).get("conditions", [])
-                )
-            ]
+            ready = [n for n in items if _schedulable(n)]
             if len(ready) == len(self.nodes):
                 return
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{len(ready)} of {len(self.nodes)} kwok nodes ready after {timeout:.0f} s")
             time.sleep(0.5)
+
+
+def _schedulable(node: dict[str, Any]) -> bool:
+    """Ready, and the node lifecycle controller has lifted the not-ready taint every new node starts with."""
+    conditions = node.get("status", {}).get("conditions", [])
+    ready = any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
+    taints = [t["key"] for t in node.get("spec", {}).get("taints") or []]
+    return ready and not any(k.startswith("node.kubernetes.io/") for k in taints)
 
 
 def persistent_volume(name: str, root: Path) -> dict[str, Any]:

@@ -119,6 +119,8 @@ def engine_environment(root: Path, bin_dir: Path, kubeconfig: Path) -> dict[str,
         "PULUMI_BACKEND_URL": f"file://{state}",
         "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        # the provider binary is on PATH too (it is in the toolchain folder); use the installed plugins
+        "PULUMI_IGNORE_AMBIENT_PLUGINS": "true",
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
         "KUBECONFIG": str(kubeconfig),

@@ -23,7 +23,10 @@ def _expected_releases(paths: list[Path]) -> int:
     return 4 + len(platform.training.frameworks) + gpu
 
 
-@pytest.mark.real_engine
+# one worker runs both cycles, one after the other, while the other worker runs the rest of the suite
+pytestmark = [pytest.mark.real_engine, pytest.mark.xdist_group("real-engine")]
+
+
 def test_default_platform_full_cycle(tmp_path: Path) -> None:
     spec = tmp_path / "default.yaml"
     spec.write_text(default_spec_text())
@@ -38,7 +41,6 @@ def test_default_platform_full_cycle(tmp_path: Path) -> None:
     assert report.destroy_left == 0
 
 
-@pytest.mark.real_engine
 def test_gpu_platform_with_projects_and_one_added(tmp_path: Path) -> None:
     report = Cycle([EXAMPLE], tmp_path / "work", extra_project=EXTRA_PROJECT).run()
     assert report.helm_releases == _expected_releases([EXAMPLE]) == 8

@@ -41,7 +41,8 @@ CHART_NAMES = (
 )
 """Helm charts the platform installs; `charts.overrides` keys must be one of these."""
 
-_URL = r"^(https://|oci://)[^\s]+$"
+# plain http only on this machine: a chart mirror served locally (air-gapped laptops, the real-engine tests)
+_URL = r"^((https|oci)://[^\s]+|http://(127\.0\.0\.1|localhost|\[::1\])(:[0-9]+)?(/[^\s]*)?)$"
 _GIT_URL = r"^(https://|ssh://|git@)[^\s]+$"
 _LABEL_KEY = r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
 _CONFIG_KEY = r"^[A-Za-z][A-Za-z0-9_-]*$"
@@ -158,7 +159,7 @@ class ModelRegistry(SpecModel):
 class ChartSource(SpecModel):
     """Where one Helm chart comes from."""
 
-    repository: str | None = Field(None, pattern=_URL, description="https:// or oci:// chart repository.")
+    repository: str | None = Field(None, pattern=_URL, description="https:// or oci:// chart repository (http:// only on 127.0.0.1 or localhost).")
     version: str | None = Field(None, pattern=r"^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$", description="Chart version.")
 
 
@@ -166,7 +167,7 @@ class Charts(SpecModel):
     """Helm chart sources, overridable for mirrors and air-gapped installs."""
 
     mirror: str | None = Field(
-        None, pattern=_URL, description="Repository that serves every chart instead of its upstream."
+        None, pattern=_URL, description="Repository that serves every chart instead of its upstream (http:// only on 127.0.0.1 or localhost)."
     )
     overrides: dict[str, ChartSource] = Field(
         default_factory=dict, description="Per-chart repository or version, keyed by chart name."

@@ -111,15 +111,12 @@ class LocalCluster:
     # -- processes -------------------------------------------------------------------------
     def _spawn(self, name: str, args: list[str]) -> None:
         self.logs.mkdir(parents=True, exist_ok=True)
-        log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - kept open for the process's life
         binary = str(self.bin / name)
-        self.procs[name] = subprocess.Popen(
-            [binary, *args],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        # the child keeps its own copy of the descriptor; ours is closed at once
+        with open(self.logs / f"{name}.log", "ab") as log:
+            self.procs[name] = subprocess.Popen(
+                [binary, *args], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            )
         (self.root / "pids").mkdir(exist_ok=True)
         (self.root / "pids" / name).write_text(str(self.procs[name].pid))
 

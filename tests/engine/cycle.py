@@ -44,6 +44,8 @@ class CycleReport:
     workloads: int = 0
     custom_resources: int = 0
     endpoints: dict[str, str] = field(default_factory=dict)
+    gpu_daemons: dict[str, int] = field(default_factory=dict)
+    shared_updates: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
@@ -131,7 +133,7 @@ class Cycle:
         if refresh["changed"]:
             raise CycleFailure(f"refresh changed the state: {refresh['changes']}")
         if self.extra_project is not None:
-            self._add_project(mirror, state)
+            self._add_project(mirror, self._state())
         self._cli("destroy", "destroy", "--yes")
         self.report.destroy_left = len(self._leftovers(cluster))
         if self.report.destroy_left:
@@ -149,6 +151,14 @@ class Cycle:
                     f"{w.kind} {w.namespace}/{w.name} ({w.detail})" for w in pending))  # fmt: skip
             time.sleep(2)
         self.report.workloads = len(found)
+        gpu_nodes = sum(1 for n in cluster.nodes if n.gpus)
+        for daemon in ("nvidia-device-plugin", "dcgm-exporter"):
+            placed = [w for w in found if w.kind == "DaemonSet" and w.name == daemon]
+            if placed and placed[0].scheduled != gpu_nodes:
+                raise CycleFailure(
+                    f"DaemonSet {daemon} runs on {placed[0].scheduled} nodes, not on the {gpu_nodes} GPU nodes"
+                )
+            self.report.gpu_daemons[daemon] = placed[0].scheduled if placed else 0
         custom = [r for r in state if _is_custom(r["type"])]
         for resource in custom:
             out = resource["outputs"]
@@ -180,15 +190,25 @@ class Cycle:
         after = self._state()
         old = {r["urn"]: r for r in before}
         touched = []
+        self.report.shared_updates = []
         for resource in after:
             previous = old.get(resource["urn"])
             if previous is None:
                 if name not in resource["urn"]:
                     touched.append(f"created {resource['urn']}")
             elif resource.get("custom") and previous.get("inputs") != resource.get("inputs"):
-                touched.append(f"changed {resource['urn']}")
-        if touched or set(self.report.added_project_changes) - {"create"}:
+                # a shared object may change only to name the new project (a namespace list, an account)
+                mentions = json.dumps(resource.get("inputs")).count(name) - json.dumps(previous.get("inputs")).count(
+                    name
+                )
+                if mentions <= 0:
+                    touched.append(f"changed {resource['urn']}")
+                else:
+                    self.report.shared_updates.append(resource["urn"].split("::")[-1])
+        if touched or set(self.report.added_project_changes) - {"create", "update"}:
             raise CycleFailure(f"adding project {name} touched more than it: {up['changes']} {touched[:10]}")
+        if self.report.added_project_changes.get("update", 0) != len(self.report.shared_updates):
+            raise CycleFailure(f"{up['changes']}: updates other than {self.report.shared_updates}")
 
     def _leftovers(self, cluster: Any) -> list[str]:
         left = [

@@ -170,6 +170,8 @@ class Workload:
     name: str
     ready: bool
     detail: str
+    scheduled: int = 0
+    """DaemonSets only: on how many nodes it wants a pod."""
 
 
 def workloads(cluster: Any) -> list[Workload]:
@@ -189,10 +191,13 @@ def workloads(cluster: Any) -> list[Workload]:
                 ready = status.get("readyReplicas", 0) >= spec.get("replicas", 1)
                 detail = f"ready={status.get('readyReplicas', 0)}/{spec.get('replicas', 1)}"
             else:
+                # a DaemonSet for nodes that do not exist here (e.g. MPS-capable GPUs) wants 0 pods
                 desired = status.get("desiredNumberScheduled", 0)
-                ready = desired > 0 and status.get("numberAvailable", 0) == desired
+                ready = status.get("numberAvailable", 0) == desired
                 detail = f"available={status.get('numberAvailable', 0)}/{desired}"
-            out.append(Workload(kind, meta["namespace"], meta["name"], ready, detail))
+            out.append(
+                Workload(kind, meta["namespace"], meta["name"], ready, detail, status.get("desiredNumberScheduled", 0))
+            )
     return out
 
 

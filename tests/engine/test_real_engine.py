@@ -46,7 +46,10 @@ def test_gpu_platform_with_projects_and_one_added(tmp_path: Path) -> None:
     assert report.helm_releases == _expected_releases([EXAMPLE]) == 8
     assert report.second_preview_changes == 0
     assert report.refresh_changes == 0
-    # the added project: its namespaces, quotas, policies, queue, CI identity and Argo CD objects only
+    # the added project: its namespaces, quotas, policies, queue, CI identity and Argo CD objects, plus the
+    # shared objects that list every project (registry accounts, network policies, monitors), now naming it
     assert report.added_project_changes.get("create", 0) > 20
-    assert set(report.added_project_changes) == {"create"}
+    assert set(report.added_project_changes) <= {"create", "update"}
+    assert report.added_project_changes.get("update", 0) == len(report.shared_updates) <= 6
+    assert report.gpu_daemons == {"nvidia-device-plugin": 1, "dcgm-exporter": 1}
     assert report.destroy_left == 0

@@ -88,11 +88,11 @@ class NodeSpec:
 
 def nodes_for(pools: list[dict[str, Any]]) -> list[NodeSpec]:
     """A CPU node, and a node per pool (GPU pools as `{name, labels, taints, gpus}`); a GPU node at least."""
-    nodes = [NodeSpec("cpu-0")]
+    nodes = [NodeSpec("default-cpu-0")]
     if not any(p.get("gpus") for p in pools):
         pools = [*pools, DEFAULT_GPU_POOL]
     for pool in pools:
-        nodes.append(NodeSpec(f"{pool['name']}-0", dict(pool["labels"]), list(pool["taints"]), int(pool["gpus"])))
+        nodes.append(NodeSpec(f"pool-{pool['name']}-0", dict(pool["labels"]), list(pool["taints"]), int(pool["gpus"])))
     return nodes
 
 
@@ -244,9 +244,6 @@ class LocalCluster:
 
     def request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         """One API call as cluster admin; JSON in, JSON out."""
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(
             f"https://127.0.0.1:{self.api_port}{path}",
@@ -254,7 +251,7 @@ class LocalCluster:
             method=method,
             headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
         )
-        with urllib.request.urlopen(req, context=context, timeout=30) as response:
+        with urllib.request.urlopen(req, context=_unverified(), timeout=30) as response:
             return json.loads(response.read() or b"null")
 
     def get(self, path: str) -> Any:
@@ -265,13 +262,10 @@ class LocalCluster:
         while True:
             self._check_alive()
             try:
-                context = ssl.create_default_context()
-                context.check_hostname = False
-                context.verify_mode = ssl.CERT_NONE
                 req = urllib.request.Request(
                     f"https://127.0.0.1:{self.api_port}/readyz", headers={"Authorization": f"Bearer {TOKEN}"}
                 )
-                with urllib.request.urlopen(req, context=context, timeout=5) as response:
+                with urllib.request.urlopen(req, context=_unverified(), timeout=5) as response:
                     if response.status == 200:
                         return
             except (urllib.error.URLError, OSError):
@@ -291,6 +285,14 @@ class LocalCluster:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{len(ready)} of {len(self.nodes)} kwok nodes ready after {timeout:.0f} s")
             time.sleep(0.5)
+
+
+def _unverified() -> ssl.SSLContext:
+    """The API server's certificate is self-signed for this run; the token is what authenticates."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
 
 
 def _schedulable(node: dict[str, Any]) -> bool:

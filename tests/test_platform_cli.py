@@ -61,3 +61,19 @@ def test_bad_config_pair(cli: CliRunner) -> None:
     result = cli("platform", "up", "--config", "novalue")
     assert result.code == 2
     assert "KEY=VALUE" in result.err
+
+
+def test_engine_errors_are_the_engines_own_lines() -> None:
+    from pulumi.automation._cmd import CommandResult
+    from pulumi.automation.errors import CommandError
+
+    from mlops_scaffold.automation import _engine_lines
+
+    stdout = (
+        "Previewing update (dev):\n + pulumi:pulumi:Stack platform-dev create\n\n"
+        "Diagnostics:\n  kubernetes:helm.sh/v3:Release (zot):\n"
+        "    error: chart \"zot\" version \"0.1.67\" not found in http://127.0.0.1:1 repository\n\n"
+        "Resources:\n    + 3 to create\n"
+    )
+    lines = _engine_lines(CommandError(CommandResult(stdout, "error: preview failed\n", 255)))
+    assert lines == ['chart "zot" version "0.1.67" not found in http://127.0.0.1:1 repository', "error: preview failed"]

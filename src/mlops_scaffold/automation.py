@@ -9,6 +9,7 @@ the passphrase provider (`PULUMI_CONFIG_PASSPHRASE` or `PULUMI_CONFIG_PASSPHRASE
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable, Mapping
@@ -145,15 +146,25 @@ def _stack(specs: SpecSet, options: StackOptions, on_output: Callable[[str], Non
 
 
 def _engine_lines(exc: Exception) -> list[str]:
-    """The engine's own diagnostics from a failed command, without the Automation API's wrapping."""
-    stderr = getattr(exc, "stderr", "") or ""
-    stdout = getattr(exc, "stdout", "") or ""
-    lines = [line.rstrip() for line in stderr.splitlines() if line.strip()]
+    """The engine's own error lines from a failed command, without the Automation API's wrapping.
+
+    The Automation API folds the CLI's result into the message as `code: N / stdout: ... / stderr: ...`;
+    the errors are the `error:` lines of stdout's Diagnostics section and whatever the CLI wrote to stderr.
+    """
+    text = str(exc)
+    stdout, _, stderr = text.partition("\n stderr: ")
+    stdout = stdout.partition("\n stdout: ")[2]
+    diagnostics = stdout.split("Diagnostics:", 1)[1] if "Diagnostics:" in stdout else ""
+    diagnostics = re.split(r"\n(?:Outputs|Resources):", diagnostics, maxsplit=1)[0]
+    lines = [
+        line.strip().removeprefix("error:").strip()
+        for line in diagnostics.splitlines()
+        if line.strip().startswith("error:")
+    ]
+    lines += [line.strip() for line in stderr.splitlines() if line.strip()]
     if not lines:
-        # diagnostics of a failed update are printed on stdout, after the resource table
-        tail = stdout.split("Diagnostics:", 1)[-1] if "Diagnostics:" in stdout else stdout
-        lines = [line.rstrip() for line in tail.splitlines() if line.strip()][-40:]
-    return lines or [str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__]
+        lines = [line.strip() for line in stdout.splitlines() if line.strip()][-20:]
+    return lines or [text.strip().splitlines()[0] if text.strip() else type(exc).__name__]
 
 
 def _plain(outputs: Mapping[str, Any]) -> dict[str, Any]:

@@ -21,7 +21,6 @@ from mlops_scaffold.errors import EngineError, ScaffoldError, UsageError
 from mlops_scaffold.spec import SpecSet
 
 Action = Literal["preview", "up", "refresh", "destroy"]
-ACTIONS: tuple[Action, ...] = ("preview", "up", "refresh", "destroy")
 PROJECT = "platform"
 """The Pulumi project name, as in `stacks/platform/Pulumi.yaml`: project stacks reference `<org>/platform/<stack>`."""
 DEFAULT_BACKEND = "file://~/.pulumi-state"
@@ -85,12 +84,9 @@ def _project_file_name(work_dir: Path) -> str | None:
     return None
 
 
-def _stack(specs: SpecSet, options: StackOptions, on_output: Callable[[str], None] | None) -> Any:
-    try:
-        from pulumi import automation as auto
-    except ImportError as exc:  # pragma: no cover - pulumi is a core dependency
-        raise ScaffoldError(f"the Pulumi SDK cannot be imported: {exc}") from None
+def _stack(specs: SpecSet, options: StackOptions) -> Any:
     import pulumi
+    from pulumi import automation as auto
 
     from mlops_scaffold.components import build_platform
 
@@ -116,15 +112,16 @@ def _stack(specs: SpecSet, options: StackOptions, on_output: Callable[[str], Non
         except ScaffoldError as exc:
             raise pulumi.RunError("\n".join(exc.lines())) from None
 
+    backend = _backend(options)
     settings = None
     if existing is None:
         settings = auto.ProjectSettings(
             name=PROJECT,
             runtime="python",
             description="The shared MLOps platform, built by mlops-scaffold.",
-            backend=auto.ProjectBackend(url=_backend(options)),
+            backend=auto.ProjectBackend(url=backend),
         )
-    env = {"PULUMI_BACKEND_URL": _backend(options), "PULUMI_SKIP_UPDATE_CHECK": "true"}
+    env = {"PULUMI_BACKEND_URL": backend, "PULUMI_SKIP_UPDATE_CHECK": "true"}
     ws_opts = auto.LocalWorkspaceOptions(
         work_dir=str(work_dir), project_settings=settings, secrets_provider="passphrase", env_vars=env
     )
@@ -182,22 +179,15 @@ def run_platform(
     """Run one engine action on the platform stack and say what it did; `EngineError` when the engine fails."""
     from pulumi import automation as auto
 
-    stack = _stack(specs, options, on_output)
+    stack = _stack(specs, options)
     started = time.monotonic()
-    changes: dict[str, int]
     try:
         if action == "preview":
-            preview = stack.preview(on_output=on_output)
-            changes = {str(k): int(v) for k, v in preview.change_summary.items()}
-        elif action == "up":
-            result = stack.up(on_output=on_output)
-            changes = {str(k): int(v) for k, v in (result.summary.resource_changes or {}).items()}
-        elif action == "refresh":
-            refreshed = stack.refresh(on_output=on_output)
-            changes = {str(k): int(v) for k, v in (refreshed.summary.resource_changes or {}).items()}
+            summary = stack.preview(on_output=on_output).change_summary
         else:
-            destroyed = stack.destroy(on_output=on_output)
-            changes = {str(k): int(v) for k, v in (destroyed.summary.resource_changes or {}).items()}
+            run_action = {"up": stack.up, "refresh": stack.refresh, "destroy": stack.destroy}[action]
+            summary = run_action(on_output=on_output).summary.resource_changes or {}
+        changes = {str(op): int(n) for op, n in summary.items()}
         outputs = _plain(stack.outputs()) if action != "destroy" else {}
     except auto.CommandError as exc:
         raise EngineError(_engine_lines(exc)) from None

@@ -10,9 +10,7 @@ from __future__ import annotations
 import functools
 import http.server
 import importlib.util
-import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -130,20 +128,6 @@ def engine_environment(root: Path, bin_dir: Path, kubeconfig: Path) -> dict[str,
     }
 
 
-@contextmanager
-def patched_environ(values: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, old in saved.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old
-
-
 def mirrored_specs(paths: list[Path], mirror: str, out_dir: Path) -> list[Path]:
     """Copies of the spec files whose Platform installs every chart from `mirror` (the air-gapped path)."""
     yaml = YAML()
@@ -236,12 +220,3 @@ def exported_endpoints(outputs: dict[str, Any]) -> dict[str, str]:
         for key, value in outputs.items()
         if isinstance(value, str) and (key.endswith("Url") or key.endswith("URL")) and ".svc" in value
     }
-
-
-def dump_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-
-
-def copy_logs(src: Path, dst: Path) -> None:
-    if src.is_dir():
-        shutil.copytree(src, dst, dirs_exist_ok=True)

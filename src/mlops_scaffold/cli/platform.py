@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,8 +27,6 @@ def _pairs(values: Sequence[str], option: str) -> dict[str, str]:
 
 
 def _secrets_from_env(values: Sequence[str]) -> dict[str, str]:
-    import os
-
     out: dict[str, str] = {}
     for key, var in _pairs(values, "--secret-env").items():
         if var not in os.environ:

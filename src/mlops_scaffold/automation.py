@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from mlops_scaffold.errors import EngineError, ScaffoldError, UsageError
+from mlops_scaffold.errors import EngineError, UsageError
 from mlops_scaffold.spec import SpecSet
 
 Action = Literal["preview", "up", "refresh", "destroy"]
@@ -85,10 +85,9 @@ def _project_file_name(work_dir: Path) -> str | None:
 
 
 def _stack(specs: SpecSet, options: StackOptions) -> Any:
-    import pulumi
     from pulumi import automation as auto
 
-    from mlops_scaffold.components import build_platform
+    from mlops_scaffold.program import build_from_specs
 
     if specs.platform is None:
         raise UsageError("the spec holds no Platform document")
@@ -107,10 +106,7 @@ def _stack(specs: SpecSet, options: StackOptions) -> Any:
         )
 
     def program() -> None:
-        try:
-            build_platform(specs)
-        except ScaffoldError as exc:
-            raise pulumi.RunError("\n".join(exc.lines())) from None
+        build_from_specs(specs)
 
     backend = _backend(options)
     settings = None

@@ -66,13 +66,3 @@ def chart_for(platform: Platform, name: str) -> Chart:
         repository = override.repository or repository
         version = override.version or version
     return Chart(repository, pinned.chart, version)
-
-
-PULUMI_CLI_VERSION = "3.272.0"
-"""The Pulumi CLI that platform CI installs; the same release as the pinned Python SDK."""
-
-GITHUB_ACTIONS: dict[str, str] = {
-    "checkout": "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2",
-    "setup_python": "actions/setup-python@a26af69be951a213d495a4c3e4e4022e16d87065 # v5.6.0",
-}
-"""Actions the platform workflows use, pinned to full commit SHAs (the project template pins the same)."""

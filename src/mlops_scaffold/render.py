@@ -6,27 +6,18 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from mlops_scaffold import __version__
+from mlops_scaffold.bundle import template_root
 from mlops_scaffold.errors import RenderError, UsageError
 from mlops_scaffold.spec import Platform, Project
 
 TEMPLATE_URL = "https://github.com/mlops-scaffold/mlops-scaffold.git"
 """Where the template is published; renders of the bundled copy record it, so `copier update` works."""
 ANSWERS_FILE = ".copier-answers.yml"
-
-
-def bundled_template() -> Path:
-    """The template shipped with this version: the repository root in a checkout, else the package copy."""
-    checkout = Path(__file__).resolve().parents[2]
-    if (checkout / "copier.yml").is_file() and (checkout / "templates").is_dir():
-        return checkout
-    packaged = Path(__file__).resolve().parent / "_template"
-    if (packaged / "copier.yml").is_file():
-        return packaged
-    raise RenderError("the bundled template is missing from this installation; pass --template")
 
 
 def answers_from_spec(project: Project, platform: Platform | None = None) -> dict[str, Any]:
@@ -55,6 +46,19 @@ def answers_from_spec(project: Project, platform: Platform | None = None) -> dic
     return answers
 
 
+def local_template(template: str | None) -> str | None:
+    """A template given as a local folder, made absolute so the answers file records a path that
+    `copier update` can reach from the project; URLs and None pass through."""
+    if template is None or "://" in template or template.startswith(("git@", "gh:", "gl:")):
+        return template
+    path = Path(template).expanduser()
+    if not path.exists():
+        raise UsageError(f"--template {template}: no such folder (give a local template checkout or a git URL)")
+    if not (path / "copier.yml").is_file() and not (path / "copier.yaml").is_file():
+        raise UsageError(f"--template {template}: not a copier template (no copier.yml in it)")
+    return str(path.resolve())
+
+
 def _is_empty_dir(path: Path) -> bool:
     return path.is_dir() and not any(path.iterdir())
 
@@ -73,10 +77,14 @@ def render_project(
     template: str | None = None,
     vcs_ref: str | None = None,
     force: bool = False,
+    extra_files: Mapping[str, str] | None = None,
 ) -> Path:
-    """Render the template into `dst` atomically; refuse a non-empty `dst` unless `force`."""
+    """Render the template into `dst` atomically; refuse a non-empty `dst` unless `force`.
+
+    `extra_files` (relative path to text) are written beside the rendered files, in the same move."""
     import copier
     import jinja2
+    from plumbum import ProcessExecutionError
 
     dst = dst.resolve()
     if dst.exists() and not dst.is_dir():
@@ -100,15 +108,25 @@ def render_project(
             )
         except (copier.errors.CopierError, jinja2.TemplateError, ValueError) as exc:
             raise RenderError(f"copier could not render {source}: {' '.join(str(exc).split())}") from None
+        except ProcessExecutionError as exc:
+            # copier runs git to fetch a remote template or check out a ref; say what git said
+            said = [line.strip() for line in str(exc.stderr or "").splitlines() if line.strip()]
+            where = f"{source} at {vcs_ref}" if vcs_ref else source
+            reason = said[-1] if said else f"git exited with {exc.retcode}"
+            raise RenderError(f"could not fetch the template {where}: {reason}") from None
         if template is None:
             _record_published_source(work / ANSWERS_FILE)
+        for relative, text in (extra_files or {}).items():
+            target = work / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
         _move_into_place(work, dst)
     return dst
 
 
 def _template_snapshot(target: Path) -> Path:
     """A copy of the bundled template without VCS metadata, so a checkout's git state cannot leak in."""
-    root = bundled_template()
+    root = template_root()
     target.mkdir()
     shutil.copy2(root / "copier.yml", target / "copier.yml")
     shutil.copytree(root / "templates", target / "templates", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))

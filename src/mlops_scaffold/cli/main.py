@@ -161,16 +161,19 @@ def new(
 @click.option(
     "--spec", "spec_path", required=True, type=click.Path(path_type=Path), help="Spec file with the Platform."
 )
-@click.option("--stack-dir", default="stacks/platform", show_default=True, help="The Pulumi project, relative to ROOT.")
+@click.option("--stack-dir", default=".", show_default=True, help="The Pulumi project, relative to ROOT.")
+@click.option("--force", is_flag=True, help="Replace CI files that already exist.")
 @click.argument("root", type=click.Path(file_okay=False, path_type=Path), default=Path("."))
-def platform_ci(spec_path: Path, stack_dir: str, root: Path) -> None:
-    """Write the platform repository's CI (preview, up per environment, nightly drift) into ROOT."""
+def platform_ci(spec_path: Path, stack_dir: str, force: bool, root: Path) -> None:
+    """Write the platform repository's CI (preview, up per environment, nightly drift) into ROOT.
+
+    `platform init` writes the whole repository, CI included; this is for an existing one."""
     from mlops_scaffold.ci.platform import write_platform_ci
 
     specs = load_specs([spec_path])
     if specs.platform is None:
         raise UsageError(f"{spec_path} holds no Platform document")
-    for path in write_platform_ci(specs.platform, root, stack_dir):
+    for path in write_platform_ci(specs.platform, root, stack_dir, force=force):
         click.echo(f"wrote {path}")
 
 

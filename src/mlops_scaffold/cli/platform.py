@@ -95,7 +95,8 @@ def _run(action: str, expect_no_changes: bool, params: dict[str, Any]) -> None:
 
 @click.group()
 def platform() -> None:
-    """Run the platform program with the real Pulumi engine (needs the pulumi CLI and a cluster).
+    """Start a platform repository (init), or run the platform program with the real Pulumi engine
+    (preview, up, refresh, destroy; they need the pulumi CLI and a cluster).
 
     Exit codes: 0 done, 1 the engine failed (its diagnostics are printed), 2 misuse,
     3 --expect-no-changes found changes.
@@ -133,3 +134,26 @@ def destroy(yes: bool, **params: Any) -> None:
     if not yes:
         raise UsageError(f"destroy deletes every resource of stack {params['stack']!r}; pass --yes to confirm")
     _run("destroy", False, params)
+
+
+@platform.command()
+@click.option(
+    "--spec",
+    "spec_paths",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Spec file (repeatable; together they hold one Platform); default: the built-in starter.",
+)
+@click.option("--template", help="Template source (path or git URL); default: the template bundled with this version.")
+@click.option("--vcs-ref", help="Git tag, branch or commit of --template.")
+@click.option("--force", is_flag=True, help="Render into a non-empty DIR, replacing files of the same names.")
+@click.argument("directory", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
+def init(spec_paths: Sequence[Path], template: str | None, vcs_ref: str | None, force: bool, directory: Path) -> None:
+    """Write a platform repository into DIR: the Pulumi project, one stack per environment, the spec files,
+    requirements pinned to this release, the platform CI and a README with the `pulumi` commands."""
+    from mlops_scaffold.platform_repo import init_platform_repo
+    from mlops_scaffold.render import local_template
+
+    written = init_platform_repo(directory, spec_paths, force=force, template=local_template(template), vcs_ref=vcs_ref)
+    click.echo(f"rendered {written}")
+    click.echo(f"next: cd {directory} and follow README.md (pulumi login, then pulumi up --stack <environment>)")

@@ -1,0 +1,46 @@
+"""The copier template this version ships, and the facts it holds for the package: the release
+version (copier.yml's `scaffold_version`) and the Pulumi versions every generated stack pins."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+from mlops_scaffold.errors import RenderError
+
+PULUMI_PINS = "templates/_partials/pulumi-pins.txt"
+"""Pulumi SDK and provider pins, relative to the template root; constraints.txt reads them too."""
+_VERSION = re.compile(r'(?m)^scaffold_version:\n  type: str\n  default: "(?P<version>[^"]+)"')
+
+
+def template_root() -> Path:
+    """The template shipped with this version: the repository root in a checkout, else the package copy."""
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "copier.yml").is_file() and (checkout / "templates").is_dir():
+        return checkout
+    packaged = Path(__file__).resolve().parent / "_template"
+    if (packaged / "copier.yml").is_file():
+        return packaged
+    raise RenderError("the bundled template is missing from this installation; reinstall mlops-scaffold")
+
+
+@cache
+def template_version() -> str:
+    """The release version, as copier.yml states it once for the package and the template."""
+    found = _VERSION.search((template_root() / "copier.yml").read_text())
+    if found is None:
+        raise RenderError("copier.yml states no scaffold_version; the installation is damaged")
+    return found["version"]
+
+
+@cache
+def pulumi_pins() -> dict[str, str]:
+    """Distribution name to the exact version this release is tested with."""
+    pins = {}
+    for line in (template_root() / PULUMI_PINS).read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, _, version = line.partition("==")
+            pins[name.strip().lower().replace("_", "-")] = version.strip()
+    return pins

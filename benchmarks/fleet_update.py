@@ -1,9 +1,9 @@
 """Benchmark: `mlops-scaffold fleet update` against a sequential shell loop of `copier update`.
 
 Run: .venv/bin/python benchmarks/fleet_update.py [--sizes 10 50 100] [--jobs N]
-The template is this repository's own, tagged v0.1.0 and v0.2.0 (the release whose migration
-renames a file). For each size, N projects are generated at v0.1.0, copied twice, and the two
-copies are updated to v0.2.0 side by side in one run: once by a shell loop of `copier update`
+The template is this repository's own with its real release history (CHANGELOG.md), from v0.1.0
+to the version of this checkout (across the v0.2.0 migration that renames a file). For each size, N projects are generated at v0.1.0, copied twice, and the two
+copies are updated to the current version side by side in one run: once by a shell loop of `copier update`
 (what a platform team would otherwise script), once by `fleet update`. Prints a Markdown table.
 """
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import copier
-from fleet_repos import GIT_ENV, build_real_template, git
+from fleet_repos import GIT_ENV, build_real_template, git, head_tag
 
 from mlops_scaffold.fleet.update import default_jobs
 
@@ -64,13 +64,13 @@ def main() -> None:
             fleet_repos = [base / "fleet" / r.name for r in loop_repos]
             for src, dst in zip(loop_repos, fleet_repos, strict=True):
                 shutil.copytree(src, dst, symlinks=True)
-            script = 'for r in "$@"; do (cd "$r" && copier update --trust --defaults --skip-answered --vcs-ref v0.2.0) || exit 1; done'
+            script = 'for r in "$@"; do (cd "$r" && copier update --trust --defaults --skip-answered --vcs-ref ' + head_tag() + ') || exit 1; done'
             loop = run(["bash", "-c", script, "loop", *map(str, loop_repos)], {**env, "PATH": f"{BIN}:{env['PATH']}"})
-            command = [str(BIN / "mlops-scaffold"), "fleet", "update", "--to", "v0.2.0", "--trust", "--format", "json"]
+            command = [str(BIN / "mlops-scaffold"), "fleet", "update", "--to", head_tag(), "--trust", "--format", "json"]
             jobs = ["--jobs", str(args.jobs)] if args.jobs else []
             fleet = run([*command, *jobs, *map(str, fleet_repos)], env)
             for repo in (loop_repos[0], loop_repos[-1], fleet_repos[0], fleet_repos[-1]):
-                assert "_commit: v0.2.0" in (repo / ".copier-answers.yml").read_text(), f"{repo} was not updated"
+                assert f"_commit: {head_tag()}" in (repo / ".copier-answers.yml").read_text(), f"{repo} was not updated"
             rows.append((size, loop, fleet))
             shutil.rmtree(base)
     workers = args.jobs or default_jobs()

@@ -1,5 +1,6 @@
-"""Real template and project repositories for the fleet tests and benchmark: a template tagged
-v1 and v2 (with a migration that renames a file), and projects generated from v1 by copier."""
+"""Real template and project repositories for the fleet tests and benchmark: this repository's
+template with its real release history, a small template tagged v1 and v2 (with a migration that
+renames a file), and projects generated from them by copier."""
 
 from __future__ import annotations
 
@@ -53,27 +54,54 @@ OLD, NEW = "ci/check_merge_leftovers.py", "ci/check_conflicts.py"
 REPO = Path(__file__).resolve().parent.parent
 
 
+RELEASE = re.compile(
+    r"(?m)^## \[(?P<version>\d+\.\d+\.\d+)\] - (?P<date>\d{4}-\d{2}-\d{2})\nCommit: (?P<commit>[0-9a-f]{40})$"
+)
+
+
+def releases() -> list[tuple[str, str]]:
+    """(version, commit) of every release CHANGELOG.md records, oldest first."""
+    found = [(m["version"], m["commit"]) for m in RELEASE.finditer((REPO / "CHANGELOG.md").read_text())]
+    return sorted(found, key=lambda r: tuple(int(n) for n in r[0].split(".")))
+
+
+def head_tag() -> str:
+    from mlops_scaffold import __version__
+
+    return f"v{__version__}"
+
+
+def _full_history() -> None:
+    """The release commits must be reachable; a shallow clone is deepened from its origin."""
+    if git(REPO, "rev-parse", "--is-shallow-repository").strip() == "true":
+        done = subprocess.run(["git", "-C", str(REPO), "fetch", "-q", "--unshallow"], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"this clone is shallow and its history could not be fetched: {done.stderr.strip()}")
+
+
 def build_real_template(root: Path) -> Path:
-    """Our own template as a git repository: v0.1.0 (the conflict check under its old name, no
-    migration), then v0.2.0 (the template as it is now, whose migration renames it)."""
+    """This repository's template as users get it from git: a clone with a tag at each release
+    CHANGELOG.md records, plus the template as it is in this checkout, tagged with its version
+    (unless that version is already released, in which case it must not differ from the release)."""
+    _full_history()
     origin = root / "origin"
-    origin.mkdir()
+    subprocess.run(["git", "clone", "-q", "--no-checkout", str(REPO), str(origin)], check=True, capture_output=True)
+    for version, commit in releases():
+        git(origin, "tag", f"v{version}", commit)
+    git(origin, "checkout", "-q", "-B", "main", "HEAD")
+    (origin / "copier.yml").unlink()
+    shutil.rmtree(origin / "templates", ignore_errors=True)
     shutil.copy2(REPO / "copier.yml", origin / "copier.yml")
-    shutil.copytree(REPO / "templates", origin / "templates")
-    git(origin, "init", "-q", "-b", "main")
-    config = origin / "copier.yml"
-    config.write_text(re.sub(r"(?ms)^_migrations:\n.*?(?=^_message_after_copy)", "", config.read_text()))
-    (origin / "templates" / NEW).rename(origin / "templates" / OLD)
-    for path in (origin / "templates").rglob("*"):
-        if path.is_file() and NEW in path.read_text(errors="ignore"):
-            path.write_text(path.read_text().replace(NEW, OLD))
-    _commit_all(origin, "v0.1.0")
-    git(origin, "tag", "v0.1.0")
-    shutil.rmtree(origin / "templates")
-    shutil.copytree(REPO / "templates", origin / "templates")
-    shutil.copy2(REPO / "copier.yml", origin / "copier.yml")
-    _commit_all(origin, "v0.2.0: rename the conflict check")
-    git(origin, "tag", "v0.2.0")
+    shutil.copytree(REPO / "templates", origin / "templates", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    git(origin, "add", "-A", "copier.yml", "templates")
+    git(origin, "commit", "-q", "--allow-empty", "-m", "the template of this checkout")
+    tag = head_tag()
+    if tag in git(origin, "tag", "--list").split():
+        changed = git(origin, "diff", "--stat", tag, "HEAD", "--", "copier.yml", "templates").strip()
+        if changed:
+            raise RuntimeError(f"the template changed since the release {tag}; give it a new version in copier.yml")
+    else:
+        git(origin, "tag", tag)
     return origin
 
 

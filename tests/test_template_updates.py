@@ -1,5 +1,5 @@
-"""Projects from the real template stay updatable: plain `copier update`, Renovate's invocation,
-the v0.2.0 migration, file ownership markers, and the conflict check generated repos run."""
+"""Projects from the real template (its release history) stay updatable: plain `copier update`,
+Renovate's invocation, the v0.2.0 migration, file ownership markers, and the conflict check."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import copier
 import pytest
 from conftest import REPO
-from fleet_repos import GIT_ENV, NEW, OLD, build_real_template, fingerprint, git
+from fleet_repos import GIT_ENV, NEW, OLD, build_real_template, fingerprint, git, head_tag
 from ruamel.yaml import YAML
 from test_project_template import IDS, MATRIX, rendered
 
@@ -66,7 +66,7 @@ def _run(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def _assert_updated(repo: Path) -> None:
     assert not (repo / OLD).exists()
     assert (repo / NEW).is_file()
-    assert "_commit: v0.2.0" in (repo / ".copier-answers.yml").read_text()
+    assert f"_commit: {head_tag()}" in (repo / ".copier-answers.yml").read_text()
     assert (repo / "README.md").read_text().endswith("\nOur team's notes.\n")
     assert "# team: keep in sync with the warehouse" in (repo / "src" / "churn" / "data.py").read_text()
     assert NEW in (repo / ".pre-commit-config.yaml").read_text()
@@ -83,7 +83,7 @@ def test_plain_copier_update_runs_the_migration(origin: Path, tmp_path: Path) ->
 def test_renovates_copier_invocation_works(origin: Path, tmp_path: Path) -> None:
     repo = _project(origin, tmp_path / "renovate")
     # exactly what Renovate's copier manager runs, plus the --trust it adds when scripts are allowed
-    args = ["update", "--skip-answered", "--defaults", "--answers-file", ".copier-answers.yml", "--vcs-ref", "v0.2.0"]
+    args = ["update", "--skip-answered", "--defaults", "--answers-file", ".copier-answers.yml", "--vcs-ref", head_tag()]
     untrusted = _run(repo, *args)
     assert untrusted.returncode != 0
     assert "migrations" in untrusted.stderr
@@ -97,26 +97,27 @@ def test_fleet_update_gives_the_same_files_as_plain_copier_update(origin: Path, 
     plain = _project(origin, tmp_path / "plain")
     via_fleet = tmp_path / "fleet"
     shutil.copytree(plain, via_fleet, symlinks=True)
-    assert _run(plain, "update", "--trust", "--defaults", "--vcs-ref", "v0.2.0").returncode == 0
+    assert _run(plain, "update", "--trust", "--defaults", "--vcs-ref", head_tag()).returncode == 0
     # two repos through the same worker: the second one is served from the worker's caches
     twin = tmp_path / "twin"
     shutil.copytree(via_fleet, twin, symlinks=True)
-    results, _ = update_fleet([via_fleet, twin], UpdateOptions("v0.2.0", trust=True), jobs=1)
+    results, _ = update_fleet([via_fleet, twin], UpdateOptions(head_tag(), trust=True), jobs=1)
     assert [r.outcome for r in results] == ["updated", "updated"]
     expected = fingerprint(plain)["files"]
     assert fingerprint(via_fleet)["files"] == expected
     assert fingerprint(twin)["files"] == expected
 
 
-def test_a_migrated_file_keeps_local_edits_or_shows_them_as_a_conflict(origin: Path, tmp_path: Path) -> None:
+def test_a_migrated_file_keeps_local_edits(origin: Path, tmp_path: Path) -> None:
     repo = _project(origin, tmp_path / "edited-check")
     check = repo / OLD
     check.write_text(check.read_text() + "# local tweak\n")
     _commit(repo, "tweak the check")
     assert _run(repo, "update", "--trust", "--defaults").returncode == 0
-    assert "# local tweak" in (repo / NEW).read_text()
-    # copier sees the moved file as added on both sides, so the user's version is never dropped
-    assert conflicts(repo) in ([], [NEW])
+    # the migration sets the edited file aside and merges it into the renamed one: no conflict
+    assert (repo / NEW).read_text().endswith("# local tweak\n")
+    assert not (repo / OLD).exists()
+    assert conflicts(repo) == []
 
 
 def test_the_conflict_check_passes_a_clean_repo_and_catches_rej_files(tmp_path: Path) -> None:

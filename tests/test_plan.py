@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -28,6 +29,10 @@ def test_plan_text_groups_resources_by_component(cli: CliRunner) -> None:
     ):
         assert any(h.startswith(component) for h in headers), component
     assert "chart=oci://registry.k8s.io/kueue/charts/kueue@0.19.2 ns=kueue-system" in result.out
+    counts = [re.search(r"\((\d+) (resources?)\)$", h) for h in headers if "(" in h]
+    assert counts
+    assert all(m and (m[2] == "resource") == (m[1] == "1") for m in counts), headers
+    assert "Platform demo  (1 resource)" in headers
 
 
 def test_plan_json_is_machine_readable_and_complete(cli: CliRunner) -> None:

@@ -89,13 +89,15 @@ def format_text(run: MockRun) -> str:
     lines: list[str] = []
     for component in _components(run):
         children = _leaves(run, component)
-        lines.append(f"{short_type(component.type)} {component.name}  ({len(children)} resources)")
+        lines.append(f"{short_type(component.type)} {component.name}  ({_count(len(children), 'resource')})")
         for child in children:
             summary = key_inputs(child)
             lines.append(f"  + {short_type(child.type):<22} {child.name}" + (f"  {summary}" if summary else ""))
     counts = Counter(short_type(r.type) for r in run.resources)
     lines.append("")
-    lines.append(f"{len(run.resources)} resources: " + ", ".join(f"{n} {t}" for t, n in sorted(counts.items())))
+    lines.append(
+        f"{_count(len(run.resources), 'resource')}: " + ", ".join(f"{n} {t}" for t, n in sorted(counts.items()))
+    )
     lines.append("outputs:")
     lines += [f"  {k}: {json.dumps(v, sort_keys=True)}" for k, v in run.outputs.items()]
     return "\n".join(lines) + "\n"
@@ -129,6 +131,10 @@ def format_mermaid(run: MockRun) -> str:
 
 
 FORMATTERS = {"text": format_text, "json": format_json, "mermaid": format_mermaid}
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def render_plan(run: MockRun, fmt: PlanFormat) -> str:

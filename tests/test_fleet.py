@@ -183,7 +183,9 @@ def test_a_remote_template_is_cloned_once_and_read_locally(template: Path, tmp_p
     from mlops_scaffold.fleet.update import template_mirrors
 
     url = template.as_uri()  # file:// counts as remote, like https://
-    with template_mirrors({url, str(template)}) as env:
+    with template_mirrors({url, str(template)}) as mirrors:
+        env = mirrors.env
+        assert mirrors.unreachable == {}
         assert env["GIT_CONFIG_COUNT"] == "1"  # the local path needs no mirror
         template.rename(tmp_path / "gone")  # the "network" is gone; git reads the mirror instead
         done = subprocess.run(

@@ -42,7 +42,7 @@ def _prune(folder: Path, root: Path) -> None:
 
 def before(old: Path, base: Path) -> str:
     if not old.is_file():
-        return f"{old}: absent, nothing to do"
+        return ""
     edited = old.read_bytes() != base.read_bytes()
     if edited:
         kept = _kept(old)
@@ -57,7 +57,7 @@ def before(old: Path, base: Path) -> str:
 def after(old: Path, new: Path | None, base: Path) -> str:
     kept = _kept(old)
     if not kept.is_file():
-        return f"{old}: nothing set aside"
+        return ""
     if new is None or not new.is_file():
         old.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(kept, old)
@@ -82,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base", type=Path, required=True, help="OLD as the last release that shipped it wrote it")
     args = parser.parse_args(argv)
     result = before(args.old, args.base) if args.stage == "before" else after(args.old, args.new, args.base)
-    print(f"migration: {result}", file=sys.stderr)
+    if result:
+        print(f"migration: {result}", file=sys.stderr)
     return 0
 
 

@@ -40,6 +40,22 @@ def _repos(paths: Sequence[Path], manifest: Path | None) -> list[Path]:
     return [(manifest.parent / r).resolve() for r in repos]
 
 
+def _shown(path: str) -> str:
+    """A repository as the table shows it: relative to the current folder when inside it."""
+    try:
+        return str(Path(path).relative_to(Path.cwd())) or "."
+    except ValueError:
+        return path
+
+
+def _table(*columns: str) -> Table:
+    """A table that fits the terminal (80 columns when not a terminal), folding long cells, never cutting them."""
+    table = Table(box=None)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table
+
+
 @click.group()
 def fleet() -> None:
     """Template status and updates across many generated repositories."""
@@ -57,13 +73,13 @@ def status(manifest: Path | None, fmt: str, paths: Sequence[Path]) -> int:
     if fmt == "json":
         click.echo(json.dumps([s.as_dict() for s in found], indent=2))
     else:
-        table = Table("repo", "template", "current", "latest", "dirty", "conflicts", box=None)
+        table = _table("repo", "template", "current", "latest", "dirty", "conflicts")
         for s in found:
             latest = s.latest or (f"[red]{s.error}[/]" if s.error else "?")
             current = f"[yellow]{s.current}[/]" if s.outdated else (s.current or "?")
             conflicts = ", ".join(s.conflicts) or "-"
-            table.add_row(s.path, s.template or "?", current, latest, "yes" if s.dirty else "no", conflicts)
-        Console(soft_wrap=True).print(table)
+            table.add_row(_shown(s.path), s.template or "?", current, latest, "yes" if s.dirty else "no", conflicts)
+        Console().print(table)
     return 1 if any(s.error for s in found) else 0
 
 
@@ -118,11 +134,13 @@ def update(
     if fmt == "json":
         click.echo(text, nl=False)
     else:
-        table = Table("repo", "outcome", "branch", "files", "detail", box=None)
+        table = _table("repo", "outcome", "branch", "files", "detail")
         for r in results:
             files = ", ".join(r.conflicts) if r.conflicts else (f"{len(r.files)} changed" if r.files else "-")
-            table.add_row(r.path, f"[{STYLES.get(r.outcome, 'dim')}]{r.outcome}[/]", r.branch or "-", files, r.message)
-        Console(soft_wrap=True).print(table)
+            table.add_row(
+                _shown(r.path), f"[{STYLES.get(r.outcome, 'dim')}]{r.outcome}[/]", r.branch or "-", files, r.message
+            )
+        Console().print(table)
         counts = ", ".join(f"{n} {k}" for k, n in document["counts"].items() if n)  # type: ignore[attr-defined]
         click.echo(counts + (" (interrupted)" if interrupted else ""), err=True)
     if interrupted:

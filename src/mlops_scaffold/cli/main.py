@@ -97,7 +97,7 @@ def validate(fmt: str, files: Sequence[Path]) -> None:
 def schema(kind: str | None, fmt: str, output: Path | None) -> None:
     """Print the spec's JSON Schema, or its Markdown reference."""
     if fmt == "markdown":
-        text = reference_markdown()
+        text = reference_markdown(kind)
     else:
         text = json_schema_text("platform" if kind == "platform" else "project" if kind == "project" else None)
     if output is None:
@@ -121,16 +121,20 @@ def plan(fmt: str, stack: str, specs: Sequence[Path]) -> None:
 
 @cli.command()
 @click.option(
-    "--spec", "spec_path", type=click.Path(path_type=Path), help="Spec file holding the Project (and its Platform)."
+    "--spec",
+    "spec_paths",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Spec file with the Project (repeatable: e.g. the platform's file and the project's, read together).",
 )
-@click.option("--project", "project_name", help="Which Project of the spec, when it holds several.")
+@click.option("--project", "project_name", help="Which Project of the specs, when they hold several.")
 @click.option("--defaults", is_flag=True, help="Use the template's defaults for anything the spec does not set.")
 @click.option("--template", help="Template source (path or git URL); default: the template bundled with this version.")
 @click.option("--vcs-ref", help="Git tag, branch or commit of --template.")
 @click.option("--force", is_flag=True, help="Render over a non-empty DST, replacing files the template owns.")
 @click.argument("dst", type=click.Path(file_okay=False, path_type=Path))
 def new(
-    spec_path: Path | None,
+    spec_paths: Sequence[Path],
     project_name: str | None,
     defaults: bool,
     template: str | None,
@@ -139,21 +143,22 @@ def new(
     dst: Path,
 ) -> None:
     """Render a new project into DST from a Project spec, non-interactively."""
-    from mlops_scaffold.render import answers_from_spec, render_project
+    from mlops_scaffold.render import answers_from_spec, local_template, render_project
 
-    if spec_path is None and not defaults:
+    if not spec_paths and not defaults:
         raise UsageError("give --spec FILE, or --defaults to take every answer from the template's defaults")
     answers: dict[str, object] = {}
-    if spec_path is not None:
-        specs = load_specs([spec_path])
+    if spec_paths:
+        specs = load_specs(list(spec_paths))
+        given = " + ".join(str(p) for p in spec_paths)
         projects = [p for p in specs.projects if project_name in (None, p.name)]
         if not projects:
-            raise UsageError(f"{spec_path} holds no Project" + (f" named {project_name!r}" if project_name else ""))
+            raise UsageError(f"{given}: no Project" + (f" named {project_name!r}" if project_name else ""))
         if len(projects) > 1:
             names = ", ".join(p.name for p in projects)
-            raise UsageError(f"{spec_path} holds several projects ({names}); choose one with --project")
+            raise UsageError(f"{given}: several projects ({names}); choose one with --project")
         answers = answers_from_spec(projects[0], specs.platform)
-    rendered = render_project(dst, answers, template=template, vcs_ref=vcs_ref, force=force)
+    rendered = render_project(dst, answers, template=local_template(template), vcs_ref=vcs_ref, force=force)
     click.echo(f"rendered {rendered}")
 
 

@@ -27,9 +27,17 @@ def git(repo: Path, *args: str, check: bool = True, env: dict[str, str] | None =
         env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", **(env or {})},
     )
     if check and done.returncode != 0:
-        lines = (done.stderr or done.stdout).strip().splitlines()
-        raise GitError(f"git {args[0]}: {lines[-1] if lines else f'exit {done.returncode}'}")
+        raise GitError(f"git {args[0]}: {reason(done.stderr or done.stdout) or f'exit {done.returncode}'}")
     return done.stdout
+
+
+def reason(output: str) -> str:
+    """git's own reason: its first fatal:/error: line (advice lines follow it), else its last line."""
+    lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
+    said = [line for line in lines if line.startswith(("fatal:", "error:"))]
+    if said:
+        return said[0]
+    return lines[-1] if lines else ""
 
 
 def read_answers(repo: Path, answers_file: str = ANSWERS_FILE) -> dict[str, object]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -10,7 +12,7 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from mlops_scaffold.fleet.repo import GitError, conflicts, dirty_paths, is_repo, read_answers
+from mlops_scaffold.fleet.repo import GitError, conflicts, dirty_paths, is_repo, read_answers, reason
 
 
 @dataclass
@@ -38,15 +40,28 @@ def _version(tag: str | None) -> Version | None:
         return None
 
 
+LS_REMOTE_TIMEOUT = 60
+"""Seconds `fleet status` waits for a template source to list its tags."""
+
+
 @cache
 def latest_version(source: str) -> str:
     """The highest PEP 440 tag of a template repository, as copier picks it for `update`."""
-    done = subprocess.run(
-        ["git", "ls-remote", "--tags", "--refs", source], capture_output=True, text=True, check=False, timeout=60
-    )
+    if "://" not in source and not Path(source).exists() and not re.match(r"^[\w.-]+@[\w.-]+:", source):
+        raise GitError(f"template source {source} is unreachable: the folder does not exist")
+    try:
+        done = subprocess.run(
+            ["git", "ls-remote", "--tags", "--refs", source],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=LS_REMOTE_TIMEOUT,
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"},
+        )
+    except subprocess.TimeoutExpired:
+        raise GitError(f"template source {source} is unreachable: no answer in {LS_REMOTE_TIMEOUT} s") from None
     if done.returncode != 0:
-        lines = done.stderr.strip().splitlines()
-        raise GitError(f"cannot list tags of {source}: {lines[-1] if lines else 'git ls-remote failed'}")
+        raise GitError(f"template source {source} is unreachable: {reason(done.stderr) or 'git ls-remote failed'}")
     tags = [line.rsplit("refs/tags/", 1)[1] for line in done.stdout.splitlines() if "refs/tags/" in line]
     versions = [(v, t) for t in tags if (v := _version(t)) is not None and not v.is_prerelease]
     if not versions:

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from mlops_scaffold.fleet.repo import GitError, Snapshot, conflicts, dirty_paths, git, is_repo, read_answers
+from mlops_scaffold.fleet.repo import GitError, Snapshot, conflicts, dirty_paths, git, is_repo, read_answers, reason
 
 Outcome = Literal["updated", "up-to-date", "conflicted", "refused", "failed", "skipped"]
 COMMIT_IDENTITY = {
@@ -127,10 +127,11 @@ def update_repo(path: Path, options: UpdateOptions) -> RepoResult:
             message = f"Update the project template to {result.to_version}"
             git(path, "commit", "--quiet", "--no-verify", "-m", message, env=_identity(path))
             result.commit = git(path, "rev-parse", "HEAD").strip()
-            if options.push:
-                git(path, "push", "--quiet", "--set-upstream", options.push, created)
+            pushed = _push(path, options.push, created) if options.push else None
             # the update lives on its branch; the working copy goes back to where the user was
             git(path, "checkout", "--quiet", before.branch or before.head)
+            if pushed:  # the commit stays on its branch; only the push is to retry
+                result.outcome, result.message = "failed", pushed
         return result
     except BaseException as error:  # whatever happened (even SIGTERM), the repo goes back
         before.restore(path, created)
@@ -141,7 +142,22 @@ def update_repo(path: Path, options: UpdateOptions) -> RepoResult:
         return result
 
 
+def _push(path: Path, remote: str, branch: str) -> str | None:
+    """Push the update's branch; on failure, a message saying what failed and what is kept."""
+    try:
+        git(path, "push", "--quiet", "--set-upstream", remote, branch)
+    except GitError as error:
+        reason = str(error).removeprefix("git push: ")
+        return f"committed on {branch}, but the push to {remote} failed: {reason}"
+    return None
+
+
 def _one_line(error: BaseException) -> str:
+    from copier.errors import UnsafeTemplateError
+
+    if isinstance(error, UnsafeTemplateError):
+        features = str(error).split(":", 1)[-1].split(".")[0].strip()
+        return f"the template runs {features or 'scripts'} on update; pass --trust if you trust its source"
     text = str(error).strip().splitlines()
     return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
 
@@ -158,29 +174,44 @@ def _is_remote(source: str) -> bool:
     return "://" in source or (":" in source and not Path(source).exists() and "@" in source.split(":", 1)[0])
 
 
+@dataclass
+class Mirrors:
+    env: dict[str, str]
+    """Environment that makes git read each reachable remote template from its local mirror."""
+    unreachable: dict[str, str]
+    """Template source to why it cannot be read (git's reason, or a missing local folder)."""
+
+
 @contextmanager
-def template_mirrors(sources: set[str]) -> Iterator[dict[str, str]]:
+def template_mirrors(sources: set[str]) -> Iterator[Mirrors]:
     """Clone each remote template once for the whole run; git then reads it instead of the network.
 
-    The returned environment makes git rewrite the source URL to the local mirror
-    (`url.<mirror>.insteadOf`), so copier's own clones of old and new versions stay local.
+    The environment makes git rewrite the source URL to the local mirror (`url.<mirror>.insteadOf`),
+    so copier's own clones of old and new versions stay local. Sources that cannot be read are
+    reported, not raised: the repos that use them fail with that reason, the others go on.
     """
+    unreachable = {s: "the folder does not exist" for s in sources if not _is_remote(s) and not Path(s).exists()}
     remote = sorted(s for s in sources if _is_remote(s))
     with tempfile.TemporaryDirectory(prefix="mlops-fleet-") as root:
         env: dict[str, str] = {}
-        for index, source in enumerate(remote):
-            mirror = Path(root, f"template-{index}.git")
-            subprocess.run(
+        for source in remote:
+            mirror = Path(root, f"template-{len(env) // 2}.git")
+            done = subprocess.run(
                 ["git", "clone", "--quiet", "--mirror", source, str(mirror)],
-                check=True,
+                check=False,
                 capture_output=True,
-                env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+                text=True,
+                env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"},
             )
+            if done.returncode != 0:
+                unreachable[source] = reason(done.stderr) or f"git clone exited with {done.returncode}"
+                continue
+            index = len(env) // 2
             env[f"GIT_CONFIG_KEY_{index}"] = f"url.{mirror.as_uri()}.insteadOf"
             env[f"GIT_CONFIG_VALUE_{index}"] = source
-        if remote:
-            env["GIT_CONFIG_COUNT"] = str(len(remote))
-        yield env
+        if env:
+            env["GIT_CONFIG_COUNT"] = str(len(env) // 2)
+        yield Mirrors(env, unreachable)
 
 
 def default_jobs() -> int:
@@ -188,11 +219,12 @@ def default_jobs() -> int:
     return (os.cpu_count() or 1) + 1
 
 
-def _sources(paths: Sequence[Path]) -> set[str]:
-    found = set()
-    for path in paths:
+def _sources(paths: Sequence[Path]) -> dict[int, str]:
+    """Index of each repo to the template source its answers record (repos without one are left out)."""
+    found = {}
+    for index, path in enumerate(paths):
         try:
-            found.add(str(read_answers(path)["_src_path"]))
+            found[index] = str(read_answers(path)["_src_path"])
         except (OSError, ValueError):
             continue
     return found
@@ -210,13 +242,19 @@ def update_fleet(
 
     results: dict[int, RepoResult] = {}
     interrupted = False
-    with template_mirrors(_sources(paths)) as mirror_env:
-        saved = {k: os.environ.get(k) for k in mirror_env}
-        os.environ.update(mirror_env)  # inherited by the worker processes
+    sources = _sources(paths)
+    with template_mirrors(set(sources.values())) as mirrors:
+        for index, source in sources.items():
+            if source in mirrors.unreachable:
+                why = mirrors.unreachable[source]
+                message = f"template source {source} is unreachable ({why}); fix _src_path in .copier-answers.yml or restore access"
+                results[index] = RepoResult(str(paths[index]), "failed", message)
+        saved = {k: os.environ.get(k) for k in mirrors.env}
+        os.environ.update(mirrors.env)  # inherited by the worker processes
         try:
             with ProcessPoolExecutor(max_workers=jobs or default_jobs(), initializer=_start_worker) as pool:
                 futures: dict[Future[RepoResult], int] = {
-                    pool.submit(update_repo, path, options): i for i, path in enumerate(paths)
+                    pool.submit(update_repo, path, options): i for i, path in enumerate(paths) if i not in results
                 }
                 try:
                     for future in as_completed(futures):

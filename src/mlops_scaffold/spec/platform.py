@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -59,8 +60,21 @@ class AwsSettings(SpecModel):
     vpc_cidr: str = Field(
         "10.0.0.0/16",
         pattern=r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$",
-        description="CIDR block of the VPC created when vpc_id is unset.",
+        description="CIDR block of the VPC created when vpc_id is unset (a prefix of /16 to /28, as AWS allows).",
     )
+
+    @model_validator(mode="after")
+    def _rules(self) -> AwsSettings:
+        found = Violations()
+        try:
+            network = ipaddress.IPv4Network(self.vpc_cidr, strict=True)
+        except ValueError as exc:
+            found.add(("vpc_cidr",), f"{self.vpc_cidr!r} is not a CIDR block: {exc}")
+        else:
+            if not 16 <= network.prefixlen <= 28:
+                found.add(("vpc_cidr",), f"prefix /{network.prefixlen} is out of range: AWS VPCs take /16 to /28")
+        found.raise_if_any()
+        return self
 
 
 class GcpSettings(SpecModel):

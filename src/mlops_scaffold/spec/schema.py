@@ -100,9 +100,10 @@ def _nested(annotation: object) -> list[type[BaseModel]]:
     return [m for arg in typing.get_args(annotation) for m in _nested(arg)]
 
 
-def reference_markdown() -> str:
-    """A Markdown table per spec model, in the order a reader meets them."""
-    queue: list[type[BaseModel]] = [Platform, Project]
+def reference_markdown(kind: str | None = None) -> str:
+    """A Markdown table per spec model, in the order a reader meets them; of one kind's models, or both."""
+    roots: dict[str | None, list[type[BaseModel]]] = {"platform": [Platform], "project": [Project]}
+    queue: list[type[BaseModel]] = list(roots.get(kind, [Platform, Project]))
     seen: set[type[BaseModel]] = set()
     out: list[str] = []
     while queue:

@@ -28,6 +28,8 @@ MAX_BODY = 1_000_000
 def load_model(path: Path | None = None) -> Any:
     """The pickled model from `make train`, or from $MODEL_PATH."""
     target = path or Path(os.environ.get("MODEL_PATH", "artifacts/model.pkl"))
+    if not target.is_file():
+        raise SystemExit(f"serve: no model at {target}; run `make train` first, or set MODEL_PATH")
     with target.open("rb") as handle:
         return pickle.load(handle)  # noqa: S301 - our own artifact
 

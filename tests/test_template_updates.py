@@ -3,6 +3,7 @@ Renovate's invocation, the v0.2.0 migration, file ownership markers, and the con
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import copier
 import pytest
-from conftest import REPO
+from conftest import REPO, CliRunner
 from fleet_repos import GIT_ENV, NEW, OLD, build_real_template, fingerprint, git, head_tag
 from ruamel.yaml import YAML
 from test_project_template import IDS, MATRIX, rendered
@@ -150,3 +151,22 @@ def test_every_generated_file_has_an_owner(combo: tuple[str, str, str, str]) -> 
         ]
         assert sum(owners) == 1, f"{name}: platform-owned, user-owned or shared? {owners}"
     assert MARKER.replace("`", "") in (root / "renovate.json").read_text()
+
+
+def test_a_fleet_recorded_on_github_updates_offline_from_a_local_clone(
+    origin: Path, tmp_path: Path, cli: CliRunner
+) -> None:
+    from mlops_scaffold.render import TEMPLATE_URL
+
+    repo = _project(origin, tmp_path / "from-github")
+    # as `mlops-scaffold new` records it: the published template, which this machine cannot reach
+    answers = repo / ".copier-answers.yml"
+    answers.write_text(re.sub(r"(?m)^_src_path: .*$", f"_src_path: {TEMPLATE_URL}", answers.read_text()))
+    _commit(repo, "recorded on github")
+    status = cli("fleet", "status", "--format", "json", "--template-clone", origin, repo)
+    assert status.code == 0, status.err
+    assert [(s["current"], s["latest"]) for s in json.loads(status.out)] == [("v0.1.0", head_tag())]
+    done = cli("fleet", "update", "--to", head_tag(), "--trust", "--format", "json", "--template-clone", origin, repo)
+    assert done.code == 0, done.out + done.err
+    _assert_updated(repo)
+    assert f"_src_path: {TEMPLATE_URL}" in answers.read_text()  # still the published source

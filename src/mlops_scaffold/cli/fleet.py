@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -61,15 +63,47 @@ def fleet() -> None:
     """Template status and updates across many generated repositories."""
 
 
+CLONE_HELP = (
+    "A local clone of the template: repos whose recorded source is remote read it from here, without the network."
+)
+
+
+def _clone(path: Path | None) -> Path | None:
+    if path is not None and not (path / ".git").exists() and not (path / "HEAD").is_file():
+        raise UsageError(f"--template-clone {path}: not a git clone of the template")
+    return path
+
+
+@contextmanager
+def _reading_from(clone: Path | None, repos: Sequence[Path]) -> Iterator[None]:
+    """git commands of this process read remote template sources from `clone` while inside."""
+    from mlops_scaffold.fleet.update import _sources, template_mirrors
+
+    if clone is None:
+        yield
+        return
+    with template_mirrors(set(_sources(repos).values()), clone) as mirrors:
+        saved = dict(os.environ)
+        os.environ.update(mirrors.env)
+        try:
+            yield
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+
 @fleet.command()
 @click.option("--manifest", type=click.Path(dir_okay=False, path_type=Path), help="YAML file with a `repos:` list.")
+@click.option("--template-clone", type=click.Path(file_okay=False, exists=True, path_type=Path), help=CLONE_HELP)
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @click.argument("paths", nargs=-1, type=click.Path(file_okay=False, path_type=Path))
-def status(manifest: Path | None, fmt: str, paths: Sequence[Path]) -> int:
+def status(manifest: Path | None, template_clone: Path | None, fmt: str, paths: Sequence[Path]) -> int:
     """Template source, current and latest version, dirtiness and pending conflicts of each repo."""
     from mlops_scaffold.fleet import fleet_status
 
-    found = fleet_status(_repos(paths, manifest))
+    repos = _repos(paths, manifest)
+    with _reading_from(_clone(template_clone), repos):
+        found = fleet_status(repos)
     if fmt == "json":
         click.echo(json.dumps([s.as_dict() for s in found], indent=2))
     else:
@@ -94,6 +128,7 @@ def status(manifest: Path | None, fmt: str, paths: Sequence[Path]) -> int:
 @click.option("--trust", is_flag=True, help="Allow the template's migrations and tasks (copier --trust).")
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="Also write the JSON report here.")
 @click.option("--manifest", type=click.Path(dir_okay=False, path_type=Path), help="YAML file with a `repos:` list.")
+@click.option("--template-clone", type=click.Path(file_okay=False, exists=True, path_type=Path), help=CLONE_HELP)
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @click.argument("paths", nargs=-1, type=click.Path(file_okay=False, path_type=Path))
 def update(
@@ -107,6 +142,7 @@ def update(
     trust: bool,
     report: Path | None,
     manifest: Path | None,
+    template_clone: Path | None,
     fmt: str,
     paths: Sequence[Path],
 ) -> int:
@@ -121,7 +157,9 @@ def update(
     columns = (TextColumn("updating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
         task = progress.add_task("repos", total=len(repos))
-        results, interrupted = update_fleet(repos, options, jobs, lambda _: progress.advance(task))
+        results, interrupted = update_fleet(
+            repos, options, jobs, lambda _: progress.advance(task), template_clone=_clone(template_clone)
+        )
     document = {
         "to": to,
         "interrupted": interrupted,

@@ -68,6 +68,16 @@ def _identity(repo: Path) -> dict[str, str]:
 
 
 def _run_copier(repo: Path, options: UpdateOptions) -> None:
+    from plumbum import local
+
+    # copier runs git through plumbum, whose environment is a copy of os.environ taken when plumbum
+    # was imported; the template rewrites (GIT_CONFIG_*) set since then must reach it explicitly
+    rewrites = {k: v for k, v in os.environ.items() if k.startswith("GIT_CONFIG_")}
+    with local.env(**rewrites):
+        _copier_update(repo, options)
+
+
+def _copier_update(repo: Path, options: UpdateOptions) -> None:
     import copier
 
     copier.run_update(
@@ -182,20 +192,35 @@ class Mirrors:
     """Template source to why it cannot be read (git's reason, or a missing local folder)."""
 
 
+def url_rewrites(local_by_source: dict[str, str]) -> dict[str, str]:
+    """Environment that makes every git command read each source from its local copy (insteadOf)."""
+    env: dict[str, str] = {}
+    for index, (source, local) in enumerate(sorted(local_by_source.items())):
+        env[f"GIT_CONFIG_KEY_{index}"] = f"url.{local}.insteadOf"
+        env[f"GIT_CONFIG_VALUE_{index}"] = source
+    if env:
+        env["GIT_CONFIG_COUNT"] = str(len(local_by_source))
+    return env
+
+
 @contextmanager
-def template_mirrors(sources: set[str]) -> Iterator[Mirrors]:
+def template_mirrors(sources: set[str], clone: Path | None = None) -> Iterator[Mirrors]:
     """Clone each remote template once for the whole run; git then reads it instead of the network.
 
     The environment makes git rewrite the source URL to the local mirror (`url.<mirror>.insteadOf`),
-    so copier's own clones of old and new versions stay local. Sources that cannot be read are
-    reported, not raised: the repos that use them fail with that reason, the others go on.
+    so copier's own clones of old and new versions stay local. With `clone`, a local clone of the
+    template, every remote source is read from it and nothing is fetched. Sources that cannot be read
+    are reported, not raised: the repos that use them fail with that reason, the others go on.
     """
     unreachable = {s: "the folder does not exist" for s in sources if not _is_remote(s) and not Path(s).exists()}
     remote = sorted(s for s in sources if _is_remote(s))
+    if clone is not None:
+        yield Mirrors(url_rewrites({source: clone.resolve().as_uri() for source in remote}), unreachable)
+        return
     with tempfile.TemporaryDirectory(prefix="mlops-fleet-") as root:
-        env: dict[str, str] = {}
-        for source in remote:
-            mirror = Path(root, f"template-{len(env) // 2}.git")
+        local: dict[str, str] = {}
+        for index, source in enumerate(remote):
+            mirror = Path(root, f"template-{index}.git")
             done = subprocess.run(
                 ["git", "clone", "--quiet", "--mirror", source, str(mirror)],
                 check=False,
@@ -205,13 +230,9 @@ def template_mirrors(sources: set[str]) -> Iterator[Mirrors]:
             )
             if done.returncode != 0:
                 unreachable[source] = reason(done.stderr) or f"git clone exited with {done.returncode}"
-                continue
-            index = len(env) // 2
-            env[f"GIT_CONFIG_KEY_{index}"] = f"url.{mirror.as_uri()}.insteadOf"
-            env[f"GIT_CONFIG_VALUE_{index}"] = source
-        if env:
-            env["GIT_CONFIG_COUNT"] = str(len(env) // 2)
-        yield Mirrors(env, unreachable)
+            else:
+                local[source] = mirror.as_uri()
+        yield Mirrors(url_rewrites(local), unreachable)
 
 
 def default_jobs() -> int:
@@ -235,15 +256,17 @@ def update_fleet(
     options: UpdateOptions,
     jobs: int | None = None,
     on_done: Callable[[RepoResult], None] | None = None,
+    template_clone: Path | None = None,
 ) -> tuple[list[RepoResult], bool]:
     """Update every repo with up to `jobs` worker processes; returns results in `paths` order and
-    whether the run was interrupted (repos not started then are `skipped`, and untouched)."""
+    whether the run was interrupted (repos not started then are `skipped`, and untouched).
+    `template_clone`: a local clone to read every remote template source from, offline."""
     import copier  # noqa: F401 - imported once here; forked workers inherit it instead of each importing it
 
     results: dict[int, RepoResult] = {}
     interrupted = False
     sources = _sources(paths)
-    with template_mirrors(set(sources.values())) as mirrors:
+    with template_mirrors(set(sources.values()), template_clone) as mirrors:
         for index, source in sources.items():
             if source in mirrors.unreachable:
                 why = mirrors.unreachable[source]

@@ -43,9 +43,10 @@ def crds_dir() -> Path:
     """The upstream CRDs folder: $MLOPS_SCAFFOLD_CRDS, else ../shared/crds; a missing one fails under CI."""
     path = Path(os.environ.get("MLOPS_SCAFFOLD_CRDS", REPO.parent / "shared" / "crds"))
     if not path.is_dir():
+        how = f"get it with `scripts/fetch-crds {path}` (downloads the pinned upstream CRDs) or set MLOPS_SCAFFOLD_CRDS"
         if os.environ.get("CI") == "true":
-            pytest.fail(f"CRD folder {path} is missing; CI must provide it")
-        pytest.skip(f"CRD folder {path} is missing (set MLOPS_SCAFFOLD_CRDS)")
+            pytest.fail(f"CRD folder {path} is missing; {how}")
+        pytest.skip(f"CRD folder {path} is missing; {how}")
     return path
 
 

@@ -5,13 +5,13 @@ renames a file), and projects generated from them by copier."""
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import copier
+from conftest import load_script
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Test",
@@ -54,15 +54,13 @@ OLD, NEW = "ci/check_merge_leftovers.py", "ci/check_conflicts.py"
 REPO = Path(__file__).resolve().parent.parent
 
 
-RELEASE = re.compile(
-    r"(?m)^## \[(?P<version>\d+\.\d+\.\d+)\] - (?P<date>\d{4}-\d{2}-\d{2})\nCommit: (?P<commit>[0-9a-f]{40})$"
-)
+RELEASE_TAGS = load_script("release_tags")
+RELEASE = RELEASE_TAGS.RELEASE
 
 
 def releases() -> list[tuple[str, str]]:
     """(version, commit) of every release CHANGELOG.md records, oldest first."""
-    found = [(m["version"], m["commit"]) for m in RELEASE.finditer((REPO / "CHANGELOG.md").read_text())]
-    return sorted(found, key=lambda r: tuple(int(n) for n in r[0].split(".")))
+    return RELEASE_TAGS.releases(REPO / "CHANGELOG.md")  # type: ignore[no-any-return]
 
 
 def head_tag() -> str:
@@ -86,8 +84,7 @@ def build_real_template(root: Path) -> Path:
     _full_history()
     origin = root / "origin"
     subprocess.run(["git", "clone", "-q", "--no-checkout", str(REPO), str(origin)], check=True, capture_output=True)
-    for version, commit in releases():
-        git(origin, "tag", f"v{version}", commit)
+    RELEASE_TAGS.tag_releases(origin, REPO / "CHANGELOG.md")
     git(origin, "checkout", "-q", "-B", "main", "HEAD")
     (origin / "copier.yml").unlink()
     shutil.rmtree(origin / "templates", ignore_errors=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import importlib.util
 import os
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from conftest import load_script
 from ruamel.yaml import YAML
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,13 +30,7 @@ PASSPHRASE = "real-engine-tests"
 
 def local_cluster_module() -> ModuleType:
     """scripts/local_cluster.py, imported by path (it is a script for users, not a package module)."""
-    spec = importlib.util.spec_from_file_location("local_cluster", REPO / "scripts" / "local_cluster.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["local_cluster"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("local_cluster")
 
 
 @functools.cache

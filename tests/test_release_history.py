@@ -15,7 +15,7 @@ from pathlib import Path
 
 import copier
 import pytest
-from conftest import REPO
+from conftest import REPO, CliRunner
 from fleet_repos import GIT_ENV, OLD, RELEASE, build_real_template, git, head_tag, releases
 from ruamel.yaml import YAML
 
@@ -165,3 +165,36 @@ def test_only_a_line_both_sides_changed_conflicts(origin: Path, tmp_path: Path, 
     assert done.returncode == 0, done.stderr
     assert conflicts(repo) == [name]
     assert "# changed by the team on both sides" in (repo / name).read_text()
+
+
+def test_fleet_update_keeps_a_platform_repository_current(origin: Path, tmp_path: Path, cli: CliRunner) -> None:
+    # a platform repository from this release's template, with the team's own settings
+    repo = tmp_path / "platform"
+    assert cli("platform", "init", "--template", origin, "--vcs-ref", head_tag(), repo).code == 0
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "Pulumi.dev.yaml").write_text((repo / "Pulumi.dev.yaml").read_text() + "  kubernetes:context: kind-mlops\n")
+    (repo / "Pulumi.dev.yaml").write_text((repo / "Pulumi.dev.yaml").read_text().replace("config: {}\n", "config:\n"))
+    spec = repo / "specs" / "platform.yaml"
+    spec.write_text(spec.read_text().replace("name: demo", "name: acme"))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "platform repository")
+    # a later release of the template moves the Pulumi SDK pin
+    pins = origin / "templates" / "_partials" / "pulumi-pins.txt"
+    pins.write_text(re.sub(r"(?m)^pulumi==.*$", "pulumi==3.999.0", pins.read_text()))
+    git(origin, "commit", "-q", "-am", "a newer Pulumi")
+    git(origin, "tag", "v99.0.0")
+    try:
+        result = cli("fleet", "update", "--to", "v99.0.0", "--format", "json", repo)
+    finally:
+        git(origin, "tag", "-d", "v99.0.0")
+        git(origin, "reset", "-q", "--hard", "HEAD~1")
+    assert result.code == 0, result.out
+    assert git(repo, "symbolic-ref", "--short", "HEAD").strip() == "template-update/v99.0.0"
+    assert "pulumi==3.999.0" in (repo / "requirements.txt").read_text().splitlines()
+    assert (
+        "curl -fsSL https://get.pulumi.com | sh -s -- --version 3.999.0"
+        in (repo / ".github" / "workflows" / "platform-up.yml").read_text()
+    )
+    assert "kubernetes:context: kind-mlops" in (repo / "Pulumi.dev.yaml").read_text()
+    assert "name: acme" in spec.read_text()
+    assert conflicts(repo) == []

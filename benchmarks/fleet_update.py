@@ -2,9 +2,10 @@
 
 Run: .venv/bin/python benchmarks/fleet_update.py [--sizes 10 50 100] [--jobs N]
 The template is this repository's own with its real release history (CHANGELOG.md), from v0.1.0
-to the version of this checkout (across the v0.2.0 migration that renames a file). For each size, N projects are generated at v0.1.0, copied twice, and the two
-copies are updated to the current version side by side in one run: once by a shell loop of `copier update`
-(what a platform team would otherwise script), once by `fleet update`. Prints a Markdown table.
+to the version of this checkout (across the v0.2.0 migration that renames a file). For each
+size, N projects are generated at v0.1.0, copied twice, and the two copies are updated to the
+current version side by side in one run: once by a shell loop of `copier update` (what a
+platform team would otherwise script), once by `fleet update`. Prints a Markdown table.
 """
 
 from __future__ import annotations

@@ -89,7 +89,10 @@ def build_real_template(root: Path) -> Path:
     (origin / "copier.yml").unlink()
     shutil.rmtree(origin / "templates", ignore_errors=True)
     shutil.copy2(REPO / "copier.yml", origin / "copier.yml")
-    shutil.copytree(REPO / "templates", origin / "templates", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    # symlinks stay symlinks, as git keeps them (templates share a module of the package that way)
+    shutil.copytree(
+        REPO / "templates", origin / "templates", symlinks=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+    )
     git(origin, "add", "-A", "copier.yml", "templates")
     git(origin, "commit", "-q", "--allow-empty", "-m", "the template of this checkout")
     tag = head_tag()

@@ -137,6 +137,7 @@ def mlflow_server(postgres: str, s3: str) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        shutil.rmtree(log.parent, ignore_errors=True)
 
 
 def _offline_env(**extra: str) -> dict[str, str]:

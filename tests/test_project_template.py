@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import itertools
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import tomllib
 from functools import cache
 from pathlib import Path
@@ -32,7 +34,8 @@ MATRIX = [
     for i, (framework, provider, serving) in enumerate(itertools.product(FRAMEWORKS, PROVIDERS, SERVING))
 ]
 IDS = ["-".join(c) for c in MATRIX]
-RENDERS = Path(__import__("tempfile").mkdtemp(prefix="mlops-renders-"))
+RENDERS = Path(tempfile.mkdtemp(prefix="mlops-renders-"))
+atexit.register(shutil.rmtree, RENDERS, True)  # shared by this process's tests; gone when it ends
 
 
 def answers_for(combo: tuple[str, str, str, str]) -> dict[str, Any]:

@@ -273,3 +273,25 @@ def test_thresholds_come_from_the_spec() -> None:
     assert "> 0.3" in rules["ModelDriftHigh"]["expr"]
     assert rules["TrainingQueueStuck"]["for"] == "45m"
     assert 'namespace=~"churn|vision"' in rules["TrainingJobFailed"]["expr"]
+
+
+@pytest.mark.parametrize(
+    ("example", "down_alerts"),
+    [
+        ("platform-minimal.yaml", {"MlflowDown", "ZotDown"}),  # zot runs in the cluster
+        ("platform-full.yaml", {"MlflowDown"}),  # ECR: no zot to be down
+        ("platform-gcp.yaml", {"MlflowDown"}),  # Artifact Registry
+    ],
+)
+def test_platform_down_alerts_only_for_services_the_target_runs(example: str, down_alerts: set[str]) -> None:
+    from conftest import EXAMPLES
+
+    from mlops_scaffold.plan import plan_platform
+    from mlops_scaffold.spec import load_spec
+
+    run = plan_platform(load_spec(EXAMPLES / example))
+    (rule,) = [
+        m for m in run.manifests() if m["kind"] == "PrometheusRule" and m["metadata"]["name"] == "mlops-platform"
+    ]
+    group = next(g for g in rule["spec"]["groups"] if g["name"] == "mlops-platform")
+    assert {r["alert"] for r in group["rules"]} == down_alerts

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 from functools import cache
+from pathlib import Path
 
 import pytest
 from conftest import EXAMPLES
 
+from mlops_scaffold.errors import SpecError
 from mlops_scaffold.plan import plan_platform
 from mlops_scaffold.spec import SpecSet, load_spec, parse_text
 from mlops_scaffold.testing import MockRun
@@ -215,12 +217,18 @@ def test_stack_outputs_for_project_stacks() -> None:
     assert len(run.outputs["projects"]) == len(specs.projects) == 5
 
 
-def test_a_cloud_target_refuses_half_managed_model_storage_with_one_line() -> None:
-    from mlops_scaffold.errors import ScaffoldError
+def test_validate_refuses_half_managed_model_storage_on_a_cloud_as_plan_would(tmp_path: Path) -> None:
+    from mlops_scaffold.cli.main import main
 
-    text = (EXAMPLES / "platform-gcp.yaml").read_text() + "model_registry: {artifact_store: {type: in-cluster}}\n"
-    specs = SpecSet(parse_text(text, "gcp.yaml"))
-    with pytest.raises(
-        ScaffoldError, match="the database and the artifact store must both be managed or both in-cluster"
-    ):
-        plan_platform(specs)
+    spec = tmp_path / "gcp.yaml"
+    spec.write_text(
+        (EXAMPLES / "platform-gcp.yaml").read_text() + "model_registry: {artifact_store: {type: in-cluster}}\n"
+    )
+    with pytest.raises(SpecError) as caught:
+        SpecSet(parse_text(spec.read_text(), str(spec)))
+    (line,) = caught.value.lines()
+    assert line.endswith(
+        "model_registry: on target gcp the database and the artifact store must both be managed or both in-cluster"
+    )
+    assert line.startswith(f"{spec}:")
+    assert main(["validate", str(spec)]) == 1  # validate refuses what plan cannot build

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from io import StringIO
 from typing import Any
 
@@ -15,7 +15,7 @@ from mlops_scaffold.components import kube
 from mlops_scaffold.components.training_cluster import OPERATOR_NAMESPACES
 from mlops_scaffold.monitoring.alertmanager import alertmanager_config
 from mlops_scaffold.monitoring.dashboards import dashboards
-from mlops_scaffold.monitoring.rules import rule_groups
+from mlops_scaffold.monitoring.rules import PLATFORM_SERVICES, rule_groups
 from mlops_scaffold.spec.platform import Monitoring as MonitoringSpec
 from mlops_scaffold.spec.platform import Platform
 
@@ -73,12 +73,19 @@ def stack_values(monitoring: MonitoringSpec) -> dict[str, Any]:
     }
 
 
-def prometheus_rule(monitoring: MonitoringSpec, training_namespaces: list[str]) -> kube.Manifest:
+def in_cluster_services(platform: Platform) -> list[str]:
+    """The platform services (scrape jobs) this target runs in the cluster: MLflow always, zot when it is the registry."""
+    return [job for job in PLATFORM_SERVICES if job != "zot" or platform.registry_type == "zot"]
+
+
+def prometheus_rule(
+    monitoring: MonitoringSpec, training_namespaces: list[str], platform_jobs: Iterable[str] = tuple(PLATFORM_SERVICES)
+) -> kube.Manifest:
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "PrometheusRule",
         "metadata": kube.meta("mlops-platform", NAMESPACE, labels=kube.labels("monitoring")),
-        "spec": {"groups": rule_groups(monitoring, training_namespaces)},
+        "spec": {"groups": rule_groups(monitoring, training_namespaces, platform_jobs)},
     }
 
 
@@ -241,7 +248,7 @@ class Monitoring(pulumi.ComponentResource):
         )
         self.operator = stack
         custom = [
-            prometheus_rule(spec, training_namespaces),
+            prometheus_rule(spec, training_namespaces, in_cluster_services(platform)),
             *pushgateway_objects(workload_namespaces),
         ]
         if "ray" in platform.training.frameworks:

@@ -114,11 +114,6 @@ def _cloud_foundation(platform: Platform, projects: list[str], parent: pulumi.Re
     """The managed cluster and services of a cloud target; the cloud SDK comes from an optional extra."""
     if platform.target == "kubernetes":
         return None
-    if platform.database_type != platform.artifact_store_type:
-        raise ScaffoldError(
-            f"model_registry: on target {platform.target} the database and the artifact store must both be "
-            "managed or both in-cluster"
-        )
     sdk, module, function = CLOUD_BUILDERS[platform.target]
     import_extra(sdk, platform.target)
     builder: Callable[[Platform, list[str], pulumi.Resource], CloudFoundation] = getattr(

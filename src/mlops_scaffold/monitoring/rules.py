@@ -6,6 +6,7 @@ PrometheusRule object and into a file that `promtool check rules` / `promtool te
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from mlops_scaffold.spec.platform import Monitoring
@@ -180,7 +181,8 @@ PLATFORM_SERVICES = {"mlflow": "MLflow", "zot": "The container registry"}
 """Scrape job (the Service name) of each platform service, and what to call it."""
 
 
-def platform_rules() -> Group:
+def platform_rules(jobs: Iterable[str] = tuple(PLATFORM_SERVICES)) -> Group:
+    """A down alert for each platform service the target runs in the cluster (`jobs`)."""
     rules = [
         _alert(
             f"{job.capitalize()}Down",
@@ -191,17 +193,21 @@ def platform_rules() -> Group:
             f"Prometheus cannot scrape {job}: {label.lower()} is unreachable or not running.",
         )
         for job, label in PLATFORM_SERVICES.items()
+        if job in jobs
     ]
     return {"name": "mlops-platform", "rules": rules}
 
 
-def rule_groups(monitoring: Monitoring, training_namespaces: list[str]) -> list[Group]:
+def rule_groups(
+    monitoring: Monitoring, training_namespaces: list[str], platform_jobs: Iterable[str] = tuple(PLATFORM_SERVICES)
+) -> list[Group]:
+    """Every rule group; `platform_jobs` are the platform services running in the cluster."""
     return [
         gpu_rules(monitoring),
         training_rules(monitoring, training_namespaces),
         serving_rules(monitoring),
         model_rules(monitoring),
-        platform_rules(),
+        platform_rules(platform_jobs),
     ]
 
 

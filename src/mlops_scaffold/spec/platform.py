@@ -173,7 +173,9 @@ class ModelRegistry(SpecModel):
 class ChartSource(SpecModel):
     """Where one Helm chart comes from."""
 
-    repository: str | None = Field(None, pattern=_URL, description="https:// or oci:// chart repository (http:// only on 127.0.0.1 or localhost).")
+    repository: str | None = Field(
+        None, pattern=_URL, description="https:// or oci:// chart repository (http:// only on 127.0.0.1 or localhost)."
+    )
     version: str | None = Field(None, pattern=r"^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$", description="Chart version.")
 
 
@@ -181,7 +183,9 @@ class Charts(SpecModel):
     """Helm chart sources, overridable for mirrors and air-gapped installs."""
 
     mirror: str | None = Field(
-        None, pattern=_URL, description="Repository that serves every chart instead of its upstream (http:// only on 127.0.0.1 or localhost)."
+        None,
+        pattern=_URL,
+        description="Repository that serves every chart instead of its upstream (http:// only on 127.0.0.1 or localhost).",
     )
     overrides: dict[str, ChartSource] = Field(
         default_factory=dict, description="Per-chart repository or version, keyed by chart name."
@@ -455,6 +459,12 @@ class Platform(SpecModel):
             for index, pool in enumerate(self.training.node_pools):
                 if pool.instance_type is None:
                     found.add(("training", "node_pools", index, "instance_type"), f"target {self.target} needs it")
+            if self.database_type != self.artifact_store_type:
+                # MLflow on a cloud reaches both through one identity: both managed, or both in-cluster
+                found.add(
+                    ("model_registry",),
+                    f"on target {self.target} the database and the artifact store must both be managed or both in-cluster",
+                )
         found.raise_if_any()
         return self
 

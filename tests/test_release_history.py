@@ -19,6 +19,7 @@ from conftest import REPO, CliRunner
 from fleet_repos import GIT_ENV, OLD, RELEASE, build_real_template, git, head_tag, releases
 from ruamel.yaml import YAML
 
+from mlops_scaffold.bundle import VERSION_PATTERN
 from mlops_scaffold.fleet.repo import conflicts
 
 COMBOS: dict[str, dict[str, object]] = {
@@ -46,7 +47,7 @@ def test_the_changelog_records_releases_with_their_commits() -> None:
     for version, commit in releases():
         # the commit exists, and its template states that version (0.1.0 predates copier.yml's)
         shown = git(REPO, "show", f"{commit}:copier.yml")
-        states = re.search(r'(?m)^scaffold_version:\n  type: str\n  default: "([^"]+)"', shown)
+        states = VERSION_PATTERN.search(shown)
         init = git(REPO, "show", f"{commit}:src/mlops_scaffold/__init__.py")
         assert (states[1] if states else re.search(r'__version__ = "([^"]+)"', init)[1]) == version  # type: ignore[index]
 

@@ -11,7 +11,8 @@ from mlops_scaffold.errors import RenderError
 
 PULUMI_PINS = "templates/_partials/pulumi-pins.txt"
 """Pulumi SDK and provider pins, relative to the template root; constraints.txt reads them too."""
-_VERSION = re.compile(r'(?m)^scaffold_version:\n  type: str\n  default: "(?P<version>[^"]+)"')
+VERSION_PATTERN = re.compile(r'(?m)^scaffold_version:\n  type: str\n  default: "(?P<version>[^"]+)"')
+"""Where copier.yml states the version (pyproject.toml's hatch pattern is the same, as a build cannot import it)."""
 
 
 def template_root() -> Path:
@@ -28,7 +29,7 @@ def template_root() -> Path:
 @cache
 def template_version() -> str:
     """The release version, as copier.yml states it once for the package and the template."""
-    found = _VERSION.search((template_root() / "copier.yml").read_text())
+    found = VERSION_PATTERN.search((template_root() / "copier.yml").read_text())
     if found is None:
         raise RenderError("copier.yml states no scaffold_version; the installation is damaged")
     return found["version"]

@@ -11,8 +11,6 @@ from mlops_scaffold.errors import UsageError
 from mlops_scaffold.files import write_atomic
 from mlops_scaffold.spec import Platform
 
-KUBE_CONTEXT = "platform"
-"""The kubeconfig context CI writes; the platform program prefers it over the stack's context in CI."""
 CI_PATHS = ("ci/", ".github/", ".gitlab-ci.yml", "renovate.json")
 """What of a rendered platform repository is its CI."""
 

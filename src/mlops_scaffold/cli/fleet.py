@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -74,24 +72,6 @@ def _clone(path: Path | None) -> Path | None:
     return path
 
 
-@contextmanager
-def _reading_from(clone: Path | None, repos: Sequence[Path]) -> Iterator[None]:
-    """git commands of this process read remote template sources from `clone` while inside."""
-    from mlops_scaffold.fleet.update import _sources, template_mirrors
-
-    if clone is None:
-        yield
-        return
-    with template_mirrors(set(_sources(repos).values()), clone) as mirrors:
-        saved = dict(os.environ)
-        os.environ.update(mirrors.env)
-        try:
-            yield
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
-
-
 @fleet.command()
 @click.option("--manifest", type=click.Path(dir_okay=False, path_type=Path), help="YAML file with a `repos:` list.")
 @click.option("--template-clone", type=click.Path(file_okay=False, exists=True, path_type=Path), help=CLONE_HELP)
@@ -100,10 +80,16 @@ def _reading_from(clone: Path | None, repos: Sequence[Path]) -> Iterator[None]:
 def status(manifest: Path | None, template_clone: Path | None, fmt: str, paths: Sequence[Path]) -> int:
     """Template source, current and latest version, dirtiness and pending conflicts of each repo."""
     from mlops_scaffold.fleet import fleet_status
+    from mlops_scaffold.fleet.update import templates_readable
 
     repos = _repos(paths, manifest)
-    with _reading_from(_clone(template_clone), repos):
+    # without a clone, `status` asks each source for its tags directly; with one, it reads the clone
+    clone = _clone(template_clone)
+    if clone is None:
         found = fleet_status(repos)
+    else:
+        with templates_readable(repos, clone):
+            found = fleet_status(repos)
     if fmt == "json":
         click.echo(json.dumps([s.as_dict() for s in found], indent=2))
     else:

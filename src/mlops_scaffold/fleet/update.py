@@ -235,6 +235,25 @@ def template_mirrors(sources: set[str], clone: Path | None = None) -> Iterator[M
         yield Mirrors(url_rewrites(local), unreachable)
 
 
+@contextmanager
+def templates_readable(paths: Sequence[Path], clone: Path | None = None) -> Iterator[tuple[dict[int, str], Mirrors]]:
+    """While inside, every git command of this process and of the workers it forks (copier's too)
+    reads the repos' template sources from their mirrors, or from `clone`. Yields each repo's
+    recorded source (by index) and the mirrors, whose `unreachable` says which sources cannot be read."""
+    sources = _sources(paths)
+    with template_mirrors(set(sources.values()), clone) as mirrors:
+        saved = {k: os.environ.get(k) for k in mirrors.env}
+        os.environ.update(mirrors.env)
+        try:
+            yield sources, mirrors
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+
 def default_jobs() -> int:
     """One worker per CPU and one more: while one waits on git, the others render."""
     return (os.cpu_count() or 1) + 1
@@ -265,38 +284,28 @@ def update_fleet(
 
     results: dict[int, RepoResult] = {}
     interrupted = False
-    sources = _sources(paths)
-    with template_mirrors(set(sources.values()), template_clone) as mirrors:
+    with templates_readable(paths, template_clone) as (sources, mirrors):  # the workers inherit it
         for index, source in sources.items():
             if source in mirrors.unreachable:
                 why = mirrors.unreachable[source]
                 message = f"template source {source} is unreachable ({why}); fix _src_path in .copier-answers.yml or restore access"
                 results[index] = RepoResult(str(paths[index]), "failed", message)
-        saved = {k: os.environ.get(k) for k in mirrors.env}
-        os.environ.update(mirrors.env)  # inherited by the worker processes
-        try:
-            with ProcessPoolExecutor(max_workers=jobs or default_jobs(), initializer=_start_worker) as pool:
-                futures: dict[Future[RepoResult], int] = {
-                    pool.submit(update_repo, path, options): i for i, path in enumerate(paths) if i not in results
-                }
-                try:
-                    for future in as_completed(futures):
-                        results[futures[future]] = future.result()
-                        if on_done is not None:
-                            on_done(results[futures[future]])
-                except KeyboardInterrupt:
-                    interrupted = True
-                    for future in futures:
-                        future.cancel()
-                    for future, index in futures.items():
-                        if index not in results and not future.cancelled():
-                            results[index] = future.result()  # in flight: let it finish or restore
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+        with ProcessPoolExecutor(max_workers=jobs or default_jobs(), initializer=_start_worker) as pool:
+            futures: dict[Future[RepoResult], int] = {
+                pool.submit(update_repo, path, options): i for i, path in enumerate(paths) if i not in results
+            }
+            try:
+                for future in as_completed(futures):
+                    results[futures[future]] = future.result()
+                    if on_done is not None:
+                        on_done(results[futures[future]])
+            except KeyboardInterrupt:
+                interrupted = True
+                for future in futures:
+                    future.cancel()
+                for future, index in futures.items():
+                    if index not in results and not future.cancelled():
+                        results[index] = future.result()  # in flight: let it finish or restore
     for index, path in enumerate(paths):
         results.setdefault(index, RepoResult(str(path), "skipped", "interrupted before it started"))
     return [results[i] for i in range(len(paths))], interrupted

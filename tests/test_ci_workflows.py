@@ -108,9 +108,13 @@ def test_project_github_workflows(combo: tuple[str, str, str, str]) -> None:
     lint_github(workflows)
     check_github_structure(workflows)
     deploy = _load(root / ".github" / "workflows" / "deploy.yml")
-    assert deploy["jobs"]["promote-prod"]["environment"] == "prod"
+    # environments before the first that needs approval follow each build; deploy.yml offers the rest
+    assert deploy["on"]["workflow_dispatch"]["inputs"]["environment"]["options"] == ["prod"]
+    assert deploy["jobs"]["promote"]["environment"] == "${{ inputs.environment }}"
     build = _load(root / ".github" / "workflows" / "build.yml")
+    assert [j for j in build["jobs"] if j.startswith("promote-")] == ["promote-dev", "promote-staging"]
     assert build["jobs"]["promote-staging"]["environment"] == "staging"
+    assert build["jobs"]["promote-staging"]["needs"] == "promote-dev"
     assert build["jobs"]["image"]["permissions"] == {"contents": "read", "id-token": "write"}
     push = next(s for s in build["jobs"]["image"]["steps"] if "build-push-action" in s.get("uses", ""))
     assert push["with"]["provenance"] == "mode=max"

@@ -138,14 +138,20 @@ def _cases() -> list[dict[str, Any]]:
                 _series("model_requests_total", {"job": "churn", "code": "500"}, "0+20x100"),
                 _series("model_request_duration_seconds_bucket", {"job": "churn", "le": "0.5"}, "0+12x100"),
                 _series("model_request_duration_seconds_count", {"job": "churn"}, "0+120x100"),
+                _series("model_request_duration_seconds_bucket", {"job": "churn", "le": "2.5"}, "0+60x100"),
+                _series("model_request_duration_seconds_bucket", {"job": "churn", "le": "+Inf"}, "0+120x100"),
                 _series("model_requests_total", {"job": "steady", "code": "200"}, "0+1000x100"),
                 _series("model_requests_total", {"job": "steady", "code": "500"}, "0+1x100"),
                 _series("model_request_duration_seconds_bucket", {"job": "steady", "le": "0.5"}, "0+1000x100"),
                 _series("model_request_duration_seconds_count", {"job": "steady"}, "0+1001x100"),
+                _series("model_request_duration_seconds_bucket", {"job": "steady", "le": "0.1"}, "0+1000x100"),
+                _series("model_request_duration_seconds_bucket", {"job": "steady", "le": "+Inf"}, "0+1001x100"),
             ],
             "alert_rule_test": [
                 _check("ModelErrorRateHigh", "5m", []),
-                _check("ModelErrorRateHigh", "30m", [_fires("ModelErrorRateHigh", churn, "16.67%")]),
+                _check("ModelErrorRateHigh", "30m", [_fires("ModelErrorRateHigh", churn)]),
+                _check("ModelLatencyHigh", "5m", []),
+                _check("ModelLatencyHigh", "30m", [_fires("ModelLatencyHigh", churn)]),
                 _check("ModelAvailabilityBudgetBurn", "1m", []),
                 _check(
                     "ModelAvailabilityBudgetBurn",
@@ -163,12 +169,13 @@ def _cases() -> list[dict[str, Any]]:
         {  # drift by the spec's metric (ks): f0 over the threshold; f1 under; psi ignored
             "interval": "1m",
             "input_series": [
-                _series("model_drift_score", {"model": "churn", "feature": "f0", "method": "ks"}, "0.5x10"),
-                _series("model_drift_score", {"model": "churn", "feature": "f1", "method": "ks"}, "0.29x10"),
-                _series("model_drift_score", {"model": "churn", "feature": "f2", "method": "psi"}, "0.9x10"),
+                _series("model_drift_score", {"model": "churn", "feature": "f0", "method": "ks"}, "0.5x30"),
+                _series("model_drift_score", {"model": "churn", "feature": "f1", "method": "ks"}, "0.29x30"),
+                _series("model_drift_score", {"model": "churn", "feature": "f2", "method": "psi"}, "0.9x30"),
             ],
             "alert_rule_test": [
-                _check("ModelDriftHigh", "5m", [_fires("ModelDriftHigh", {"model": "churn", "feature": "f0"}, "0.500")])
+                _check("ModelDriftHigh", "5m", []),
+                _check("ModelDriftHigh", "20m", [_fires("ModelDriftHigh", {"model": "churn", "feature": "f0"})]),
             ],
         },
         {  # staleness: churn last trained at t=0, fresh keeps training

@@ -65,8 +65,9 @@ def test_no_leftover_jinja_and_a_valid_project_spec(combo: tuple[str, str, str, 
     root = rendered(combo)
     for path in root.rglob("*"):
         if path.is_file():
-            # ${{ ... }} is GitHub Actions' own expression syntax, not leftover Jinja
-            text = re.sub(r"\$\{\{[^}]*\}\}", "", path.read_text())
+            # ${{ ... }} is GitHub Actions' own expression syntax and {{ $labels.x }} Prometheus'
+            # alert templating: neither is leftover Jinja
+            text = re.sub(r"\$\{\{[^}]*\}\}|\{\{ \$labels\.[a-z_]+ \}\}", "", path.read_text())
             assert "{{" not in text, path
             assert "{%" not in text, path
     (doc,) = parse_text((root / "mlops.yaml").read_text(), "mlops.yaml")

@@ -17,9 +17,8 @@ import copier
 import pytest
 from conftest import REPO, CliRunner
 from fleet_repos import GIT_ENV, OLD, RELEASE, build_real_template, git, head_tag, releases
-from ruamel.yaml import YAML
 
-from mlops_scaffold.bundle import VERSION_PATTERN
+from mlops_scaffold.bundle import VERSION_PATTERN, copier_settings
 from mlops_scaffold.fleet.repo import conflicts
 
 COMBOS: dict[str, dict[str, object]] = {
@@ -66,7 +65,7 @@ def origin(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _questions(origin: Path, tag: str) -> set[str]:
-    config = YAML(typ="safe").load(git(origin, "show", f"{tag}:copier.yml"))
+    config = copier_settings(git(origin, "show", f"{tag}:copier.yml"))
     return {k for k in config if not k.startswith("_")}
 
 

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import copier
 import pytest
-from conftest import REPO, CliRunner
+from conftest import CliRunner
 from fleet_repos import GIT_ENV, NEW, OLD, build_real_template, fingerprint, git, head_tag
-from ruamel.yaml import YAML
 from test_project_template import IDS, MATRIX, rendered
 
+from mlops_scaffold.bundle import copier_settings
 from mlops_scaffold.fleet import UpdateOptions, update_fleet
 from mlops_scaffold.fleet.repo import conflicts
 
@@ -139,7 +139,7 @@ def test_the_conflict_check_passes_a_clean_repo_and_catches_rej_files(tmp_path: 
 @pytest.mark.parametrize("combo", MATRIX, ids=IDS)
 def test_every_generated_file_has_an_owner(combo: tuple[str, str, str, str]) -> None:
     root = rendered(combo)
-    config = YAML(typ="safe").load((REPO / "copier.yml").read_text())
+    config = copier_settings()
     package = next(p.name for p in (root / "src").iterdir())
     user_owned = {p.replace("{{ package_name }}", package) for p in config["_skip_if_exists"]}
     for path in sorted(p for p in root.rglob("*") if p.is_file()):

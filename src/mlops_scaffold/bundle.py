@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from functools import cache
 from pathlib import Path
+from typing import Any, cast
 
 from mlops_scaffold.errors import RenderError
 
@@ -33,6 +34,16 @@ def template_version() -> str:
     if found is None:
         raise RenderError("copier.yml states no scaffold_version; the installation is damaged")
     return found["version"]
+
+
+def copier_settings(text: str | None = None) -> dict[str, Any]:
+    """copier.yml's settings and questions (of the bundled template, or of `text`), without the
+    documents it includes (`!include templates/_partials/facts.yml`; see `constants.facts`)."""
+    from ruamel.yaml import YAML
+
+    text = (template_root() / "copier.yml").read_text() if text is None else text
+    documents = [d for d in text.split("\n---\n") if "!include" not in d.split("\n", 1)[0]]
+    return cast(dict[str, Any], YAML(typ="safe").load(documents[-1]))
 
 
 @cache

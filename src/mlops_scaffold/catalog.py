@@ -8,8 +8,10 @@ mirror (`charts.mirror`) or override one chart's repository or version
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from mlops_scaffold.spec.platform import CHART_NAMES, Platform
+if TYPE_CHECKING:  # the spec reads CHART_NAMES from here, so the catalog imports no spec at run time
+    from mlops_scaffold.spec.platform import Platform
 
 
 @dataclass(frozen=True)
@@ -44,13 +46,13 @@ CHARTS: dict[str, Chart] = {
     # aws only: scales EKS managed node groups, from zero for GPU pools
     "cluster-autoscaler": Chart("https://kubernetes.github.io/autoscaler", "cluster-autoscaler", "9.52.1"),
 }
-assert set(CHARTS) == set(CHART_NAMES), "the spec's chart names and the catalog must agree"
+CHART_NAMES = tuple(CHARTS)
+"""Helm charts the platform installs; `charts.overrides` keys must be one of these."""
 
 IMAGES: dict[str, str] = {
     "mlflow": "docker.io/burakince/mlflow:3.6.0",
     "postgres": "docker.io/library/postgres:17.6-bookworm",
     "s3": "docker.io/chrislusf/seaweedfs:3.97",
-    "kubectl": "registry.k8s.io/kubectl:v1.33.4",
     "pushgateway": "quay.io/prometheus/pushgateway:v1.11.1",
 }
 """Images of the workloads the platform runs itself (the charts pin their own)."""

@@ -103,6 +103,10 @@ class MissingExtraError(ScaffoldError):
         super().__init__(f"{feature} needs an optional extra: pip install 'mlops-scaffold[{extra}]'")
 
 
+class GitError(ScaffoldError):
+    """A git command failed; the message is git's own reason (its first fatal:/error: line)."""
+
+
 class RenderError(ScaffoldError):
     """Rendering a project, or moving it into place, failed; nothing was left half-written."""
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_scaffold.errors import UsageError
-from mlops_scaffold.render import render_project
+from mlops_scaffold.render import environment_answers, render_project
 from mlops_scaffold.spec import Platform, SpecSet, load_specs
 from mlops_scaffold.spec.schema import json_schema_text
 from mlops_scaffold.spec.starters import SCHEMA_FILE, default_spec_text, default_specs
@@ -22,7 +22,7 @@ def platform_answers(platform: Platform, spec_files: Sequence[str], stack_dir: s
     return {
         "kind": "platform",
         "platform_name": platform.name,
-        "environments": [{"name": e.name, "approval": e.approval} for e in platform.environments],
+        "environments": environment_answers(platform),
         "spec_files": list(spec_files),
         "state_backend": platform.ci.state_backend,
         "ci_provider": platform.ci.provider,

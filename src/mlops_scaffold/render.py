@@ -12,16 +12,19 @@ from typing import Any
 
 from mlops_scaffold import __version__
 from mlops_scaffold.bundle import template_root
+from mlops_scaffold.constants import ANSWERS_FILE
 from mlops_scaffold.errors import RenderError, UsageError
 from mlops_scaffold.spec import Platform, Project
 
 TEMPLATE_URL = "https://github.com/mlops-scaffold/mlops-scaffold.git"
 """Where the template is published; renders of the bundled copy record it, so `copier update` works."""
-ANSWERS_FILE = ".copier-answers.yml"
 
 
 def answers_from_spec(project: Project, platform: Platform | None = None) -> dict[str, Any]:
-    """copier answers equivalent to a Project spec (and its platform, when the file has one)."""
+    """copier answers equivalent to a Project spec (and its platform, when the file has one): every
+    spec field that means something in the template. Without a platform, the template's defaults
+    (the Platform spec's) stand."""
+    scaling = project.serving.autoscaling
     answers: dict[str, Any] = {
         "project_name": project.name,
         "description": project.description,
@@ -30,20 +33,44 @@ def answers_from_spec(project: Project, platform: Platform | None = None) -> dic
         "python_version": project.python_version,
         "training_queue": project.training.queue,
         "training_gpus": project.training.gpus,
-        "training_schedule": project.training.schedule or "0 3 * * 1",
+        "training_cpu": project.training.cpu,
+        "training_memory": project.training.memory,
+        "training_schedule": project.training.schedule or "",
         "serving_mode": project.serving.mode,
         "platform_stack": project.platform_stack,
     }
     if project.serving.mode == "online":
-        scaling = project.serving.autoscaling
-        answers["serving_replicas"] = scaling.min_replicas if scaling.enabled else max(project.serving.replicas, 1)
-        answers["serving_max_replicas"] = scaling.max_replicas if scaling.enabled else answers["serving_replicas"]
+        answers["serving_autoscaling"] = scaling.enabled
+        if scaling.enabled:
+            answers["serving_replicas"] = scaling.min_replicas
+            answers["serving_max_replicas"] = scaling.max_replicas
+            answers["serving_target_cpu"] = scaling.target_cpu_percent
+        else:
+            answers["serving_replicas"] = project.serving.replicas
     if platform is not None:
-        answers["ci_provider"] = platform.ci.provider
-        answers["ci_organization"] = platform.ci.organization
-        answers["target"] = platform.target
-        answers["drift_schedule"] = platform.monitoring.drift.schedule
+        monitoring = platform.monitoring
+        answers |= {
+            "ci_provider": platform.ci.provider,
+            "ci_organization": platform.ci.organization,
+            "target": platform.target,
+            "registry": platform.registry_host,
+            "environments": environment_answers(platform),
+            "drift_schedule": monitoring.drift.schedule,
+            "drift_metric": monitoring.drift.metric,
+            "drift_threshold": monitoring.drift.threshold,
+        }
+        if project.serving.mode == "online":
+            answers["alert_error_rate"] = monitoring.alerts.error_rate
+            answers["latency_ms"] = monitoring.slo.latency_ms
     return answers
+
+
+def environment_answers(platform: Platform) -> list[dict[str, Any]]:
+    """The template's `environments` answer: each environment's name, approval and replica bounds."""
+    return [
+        {"name": e.name, "approval": e.approval, "min_replicas": e.min_replicas, "max_replicas": e.max_replicas}
+        for e in platform.environments
+    ]
 
 
 def local_template(template: str | None) -> str | None:

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 TAG = re.compile(r"^[0-9a-f]{7,40}$|^v?\d+\.\d+\.\d+$")
-ENVIRONMENTS = ("dev", "staging", "prod")
+ENVIRONMENT = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
 def set_tag(overlay: Path, tag: str) -> bool:
@@ -34,10 +34,13 @@ def remote() -> str:
 
 
 def main() -> None:
-    if len(sys.argv) != 3 or sys.argv[1] not in ENVIRONMENTS or not TAG.match(sys.argv[2]):
-        sys.exit("usage: promote.py dev|staging|prod TAG (a commit SHA or a version)")
+    if len(sys.argv) != 3 or not ENVIRONMENT.match(sys.argv[1]) or not TAG.match(sys.argv[2]):
+        sys.exit("usage: promote.py ENVIRONMENT TAG (an environment of deploy/overlays; a commit SHA or a version)")
     environment, tag = sys.argv[1], sys.argv[2]
     overlay = Path("deploy") / "overlays" / environment / "kustomization.yaml"
+    if not overlay.is_file():
+        known = sorted(p.parent.name for p in Path("deploy", "overlays").glob("*/kustomization.yaml"))
+        sys.exit(f"no overlay for {environment!r}; environments: {', '.join(known)}")
     if not set_tag(overlay, tag):
         print(f"{environment} already runs {tag}")
         return

@@ -12,11 +12,12 @@ import pulumi_random as random
 
 from mlops_scaffold.catalog import chart_for
 from mlops_scaffold.components import kube
+from mlops_scaffold.constants import REGISTRY_HOST, REGISTRY_NAMESPACE, REGISTRY_PORT
 from mlops_scaffold.spec import Platform
 
-NAMESPACE = "registry"
-PORT = 5000
-SERVICE_HOST = f"zot.{NAMESPACE}.svc.cluster.local:{PORT}"
+NAMESPACE = REGISTRY_NAMESPACE
+PORT = REGISTRY_PORT
+SERVICE_HOST = REGISTRY_HOST
 ADMIN = "platform-admin"
 MONITOR = "platform-monitor"
 """Probes `/v2/` and scrapes `/metrics`; it may read no repository."""

@@ -10,9 +10,10 @@ import pulumi
 from mlops_scaffold.catalog import chart_for
 from mlops_scaffold.components import kube
 from mlops_scaffold.components.project_tenant import env_namespace
+from mlops_scaffold.constants import ARGOCD_NAMESPACE, ENVIRONMENT_LABEL, PROJECT_LABEL
 from mlops_scaffold.spec import Platform, Project
 
-NAMESPACE = "argocd"
+NAMESPACE = ARGOCD_NAMESPACE
 ARGO_API = "argoproj.io/v1alpha1"
 IN_CLUSTER = "https://kubernetes.default.svc"
 FULLNAME = "argocd"
@@ -67,9 +68,7 @@ def application(platform: Platform, project: Project, environment: str) -> kube.
         "metadata": kube.meta(
             f"{project.name}-{environment}",
             NAMESPACE,
-            labels=kube.labels(
-                "gitops", {"mlops-scaffold.io/project": project.name, "mlops-scaffold.io/environment": environment}
-            ),
+            labels=kube.labels("gitops", {PROJECT_LABEL: project.name, ENVIRONMENT_LABEL: environment}),
         ),
         "spec": {
             "project": project.name,

@@ -10,14 +10,13 @@ import pulumi
 from mlops_scaffold.catalog import IMAGES
 from mlops_scaffold.components import kube
 from mlops_scaffold.components.cloud import ManagedModelStore
+from mlops_scaffold.constants import MLFLOW_NAMESPACE, MLFLOW_PORT, MLFLOW_SERVICE, MLFLOW_URL, POSTGRES_PORT, S3_PORT
 from mlops_scaffold.spec import Platform
 
-NAMESPACE = "mlflow"
-MLFLOW_PORT = 5000
-PG_PORT = 5432
-S3_PORT = 8333
-URL = f"http://mlflow.{NAMESPACE}.svc.cluster.local:{MLFLOW_PORT}"
-APP = {"app.kubernetes.io/name": "mlflow"}
+NAMESPACE = MLFLOW_NAMESPACE
+PG_PORT = POSTGRES_PORT
+URL = MLFLOW_URL
+APP = {"app.kubernetes.io/name": MLFLOW_SERVICE}
 PG = {"app.kubernetes.io/name": "postgres"}
 S3 = {"app.kubernetes.io/name": "s3"}
 
@@ -207,7 +206,7 @@ def mlflow_objects(platform: Platform, artifacts_destination: str | None = None)
                 "template": {"metadata": {"labels": APP}, "spec": pod},
             },
         },
-        _service("mlflow", APP, MLFLOW_PORT, "http"),
+        _service(MLFLOW_SERVICE, APP, MLFLOW_PORT, "http"),
     ]
 
 

@@ -13,22 +13,22 @@ from ruamel.yaml import YAML
 from mlops_scaffold.catalog import IMAGES, chart_for
 from mlops_scaffold.components import kube
 from mlops_scaffold.components.training_cluster import OPERATOR_NAMESPACES
+from mlops_scaffold.constants import MONITORING_NAMESPACE, PUSHGATEWAY_PORT, PUSHGATEWAY_SERVICE, PUSHGATEWAY_URL
 from mlops_scaffold.monitoring.alertmanager import alertmanager_config
 from mlops_scaffold.monitoring.dashboards import dashboards
 from mlops_scaffold.monitoring.rules import PLATFORM_SERVICES, rule_groups
 from mlops_scaffold.spec.platform import Monitoring as MonitoringSpec
 from mlops_scaffold.spec.platform import Platform
 
-NAMESPACE = "monitoring"
+NAMESPACE = MONITORING_NAMESPACE
 ALERTMANAGER_SECRET = "alertmanager-mlops"
 GRAFANA_SECRET = "grafana-admin"
-PUSHGATEWAY = {"app.kubernetes.io/name": "pushgateway"}
-PUSHGATEWAY_PORT = 9091
+PUSHGATEWAY = {"app.kubernetes.io/name": PUSHGATEWAY_SERVICE}
 URLS = {
     "grafana": f"http://kube-prometheus-stack-grafana.{NAMESPACE}.svc.cluster.local",
     "prometheus": f"http://kube-prometheus-stack-prometheus.{NAMESPACE}.svc.cluster.local:9090",
     "alertmanager": f"http://kube-prometheus-stack-alertmanager.{NAMESPACE}.svc.cluster.local:9093",
-    "pushgateway": f"http://pushgateway.{NAMESPACE}.svc.cluster.local:{PUSHGATEWAY_PORT}",
+    "pushgateway": PUSHGATEWAY_URL,
 }
 
 

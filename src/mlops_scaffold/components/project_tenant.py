@@ -10,10 +10,17 @@ import pulumi
 
 from mlops_scaffold.ci.identity import project_ci_subject
 from mlops_scaffold.components import kube
+from mlops_scaffold.constants import (
+    ENVIRONMENT_LABEL,
+    KUEUE_API,
+    MLFLOW_NAMESPACE,
+    MLFLOW_PORT,
+    PROJECT_LABEL,
+    TRAINING_LABEL,
+)
 from mlops_scaffold.spec import Platform, Project
 from mlops_scaffold.spec.fields import parse_quantity
 
-TRAINING_LABEL = {"mlops-scaffold.io/training": "true"}
 CI_ACCOUNT = "ci"
 PARALLEL_JOBS = 4
 """Training jobs of one project that the namespace quota leaves room for; Kueue admits within it."""
@@ -97,7 +104,7 @@ def network_policies(namespace_name: str) -> list[kube.Manifest]:
                 "egress": [{"to": same}],
             },
         },
-        kube.allow_egress("allow-mlflow", namespace_name, {}, kube.from_namespaces(["mlflow"]), 5000),
+        kube.allow_egress("allow-mlflow", namespace_name, {}, kube.from_namespaces([MLFLOW_NAMESPACE]), MLFLOW_PORT),
         {
             "apiVersion": "networking.k8s.io/v1",
             "kind": "NetworkPolicy",
@@ -113,7 +120,7 @@ def network_policies(namespace_name: str) -> list[kube.Manifest]:
 
 def local_queue(project: Project) -> kube.Manifest:
     return {
-        "apiVersion": "kueue.x-k8s.io/v1beta2",
+        "apiVersion": KUEUE_API,
         "kind": "LocalQueue",
         "metadata": kube.meta(project.training.queue, project.name, labels=kube.MANAGED_BY),
         "spec": {"clusterQueue": project.training.queue},
@@ -128,7 +135,7 @@ CI_RULES: list[dict[str, Any]] = [
         "resources": ["trainjobs"],
         "verbs": ["create", "get", "list", "watch", "delete"],
     },
-    {"apiGroups": ["kueue.x-k8s.io"], "resources": ["workloads"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": [KUEUE_API.split("/")[0]], "resources": ["workloads"], "verbs": ["get", "list", "watch"]},
     {"apiGroups": [""], "resources": ["pods", "pods/log", "events"], "verbs": ["get", "list", "watch"]},
     {"apiGroups": [""], "resources": ["secrets"], "resourceNames": ["registry-push"], "verbs": ["get"]},
 ]
@@ -200,13 +207,11 @@ class ProjectTenant(pulumi.ComponentResource):
         for ns_name in self.namespaces:
             is_training = ns_name == training_ns
             extra = (
-                TRAINING_LABEL
+                {TRAINING_LABEL: "true"}
                 if is_training
-                else {"mlops-scaffold.io/environment": ns_name.removeprefix(f"{training_ns}-")}
+                else {ENVIRONMENT_LABEL: ns_name.removeprefix(f"{training_ns}-")}
             )
-            ns = kube.apply(
-                kube.namespace(ns_name, extra_labels={"mlops-scaffold.io/project": project.name, **extra}), self
-            )
+            ns = kube.apply(kube.namespace(ns_name, extra_labels={PROJECT_LABEL: project.name, **extra}), self)
             environment = ns_name.removeprefix(f"{training_ns}-")
             hard = training_quota(project) if is_training else serving_quota(platform, project, environment)
             objects = [

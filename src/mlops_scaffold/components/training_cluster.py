@@ -10,11 +10,11 @@ import pulumi
 from mlops_scaffold.catalog import chart_for
 from mlops_scaffold.components import kube
 from mlops_scaffold.components.project_tenant import ProjectTenant
+from mlops_scaffold.constants import KUEUE_API, TRAINING_LABEL
 from mlops_scaffold.monitoring.exporters import dcgm_counters_csv
 from mlops_scaffold.spec import Platform, Project
 from mlops_scaffold.spec.platform import GPU_PRESENT_LABEL, NodePool, Queue
 
-KUEUE_API = "kueue.x-k8s.io/v1beta2"
 GPU_RESOURCE = "nvidia.com/gpu"
 CPU_FLAVOR = "cpu"
 PRIORITY_CLASSES = (
@@ -103,7 +103,7 @@ def cluster_queue(platform: Platform, queue: Queue) -> kube.Manifest:
     else:
         flavors = [{"name": CPU_FLAVOR, "resources": quotas(0)}]
     spec: dict[str, Any] = {
-        "namespaceSelector": {"matchLabels": {"mlops-scaffold.io/training": "true"}},
+        "namespaceSelector": {"matchLabels": {TRAINING_LABEL: "true"}},
         "queueingStrategy": "BestEffortFIFO",
         "resourceGroups": [{"coveredResources": covered, "flavors": flavors}],
         "preemption": {"withinClusterQueue": "LowerPriority", "reclaimWithinCohort": "Any"},

@@ -9,13 +9,13 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
-ANSWERS_FILE = ".copier-answers.yml"
+from mlops_scaffold.constants import ANSWERS_FILE
+from mlops_scaffold.errors import GitError
+
+__all__ = ["GitError", "Snapshot", "conflicts", "dirty_paths", "git", "is_repo", "read_answers", "reason"]
+
 CONFLICT_MARKERS = ("<<<<<<< ", ">>>>>>> ")
 """Line starts that `copier update --conflict inline` (and git) leave in a conflicted file."""
-
-
-class GitError(Exception):
-    """A git command failed; the message is git's own last line."""
 
 
 def git(repo: Path, *args: str, check: bool = True, env: dict[str, str] | None = None) -> str:

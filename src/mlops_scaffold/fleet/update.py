@@ -7,12 +7,15 @@ finish (or restore) and never starts the rest.
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.context
 import os
 import signal
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -152,6 +155,23 @@ def update_repo(path: Path, options: UpdateOptions) -> RepoResult:
         return result
 
 
+def _recover(path: Path, options: UpdateOptions) -> RepoResult:
+    """A worker died (killed, out of memory) before it could report: put its repo back if it was
+    mid-update (on the update's branch, which it made from where the user was), and say so."""
+    died = "a fleet worker process died (killed or out of memory)"
+    try:
+        current = git(path, "symbolic-ref", "--quiet", "--short", "HEAD", check=False).strip()
+        if current != options.branch_name:
+            return RepoResult(str(path), "failed", f"{died} before this repo was updated; it is untouched")
+        git(path, "reset", "--quiet", "--hard", "HEAD")
+        git(path, "clean", "--quiet", "-d", "--force")
+        git(path, "checkout", "--quiet", "--force", "@{-1}")
+        git(path, "branch", "--quiet", "-D", options.branch_name, check=False)
+    except GitError as error:
+        return RepoResult(str(path), "failed", f"{died} mid-update, and restoring the repo failed: {error}")
+    return RepoResult(str(path), "failed", f"{died} mid-update; the repo is restored")
+
+
 def _push(path: Path, remote: str, branch: str) -> str | None:
     """Push the update's branch; on failure, a message saying what failed and what is kept."""
     try:
@@ -175,9 +195,9 @@ def _one_line(error: BaseException) -> str:
 def _start_worker() -> None:
     """Workers ignore SIGINT (the parent decides what stops) and cache clones and compiled templates."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from mlops_scaffold.fleet import accel
+    from mlops_scaffold.fleet import worker_caches
 
-    accel.install()
+    worker_caches.install()
 
 
 def _is_remote(source: str) -> bool:
@@ -254,6 +274,13 @@ def templates_readable(paths: Sequence[Path], clone: Path | None = None) -> Iter
                     os.environ[key] = value
 
 
+def _context() -> multiprocessing.context.BaseContext:
+    """Workers fork where the platform can: they inherit copier already imported and the template
+    rewrites in the environment. Elsewhere they spawn, which only costs the import."""
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    return multiprocessing.get_context(method)
+
+
 def default_jobs() -> int:
     """One worker per CPU and one more: while one waits on git, the others render."""
     return (os.cpu_count() or 1) + 1
@@ -290,15 +317,20 @@ def update_fleet(
                 why = mirrors.unreachable[source]
                 message = f"template source {source} is unreachable ({why}); fix _src_path in .copier-answers.yml or restore access"
                 results[index] = RepoResult(str(paths[index]), "failed", message)
-        with ProcessPoolExecutor(max_workers=jobs or default_jobs(), initializer=_start_worker) as pool:
+        pool = ProcessPoolExecutor(max_workers=jobs or default_jobs(), mp_context=_context(), initializer=_start_worker)
+        with pool:
             futures: dict[Future[RepoResult], int] = {
                 pool.submit(update_repo, path, options): i for i, path in enumerate(paths) if i not in results
             }
             try:
                 for future in as_completed(futures):
-                    results[futures[future]] = future.result()
+                    index = futures[future]
+                    try:
+                        results[index] = future.result()
+                    except BrokenProcessPool:
+                        results[index] = _recover(paths[index], options)
                     if on_done is not None:
-                        on_done(results[futures[future]])
+                        on_done(results[index])
             except KeyboardInterrupt:
                 interrupted = True
                 for future in futures:

@@ -14,6 +14,8 @@ from mlops_scaffold.spec.platform import Monitoring
 Rule = dict[str, Any]
 Group = dict[str, Any]
 
+MODEL_ALERTS = "templates/_partials/model-alerts.jinja"
+"""The one definition of the model alerts, which projects render too."""
 SLO_WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
 BURN_RATES: tuple[tuple[str, str, float, str], ...] = (
     # long window, short window, burn rate, severity: the multi-window, multi-burn-rate alerts of
@@ -136,33 +138,33 @@ def serving_rules(monitoring: Monitoring) -> Group:
             )
             alert["labels"]["window"] = long
             rules.append(alert)
-    rules.append(
-        _alert(
-            "ModelErrorRateHigh",
-            f"job:model_slo_errors:ratio_rate5m > {_number(monitoring.alerts.error_rate)}",
-            "10m",
-            "critical",
-            "{{ $labels.job }} fails {{ $value | humanizePercentage }} of predictions",
-            f"More than {monitoring.alerts.error_rate:.1%} of prediction requests return 5xx.",
-        )
-    )
     return {"name": "mlops-serving", "rules": rules}
 
 
-def model_rules(monitoring: Monitoring) -> Group:
+def model_alerts(
+    monitoring: Monitoring, *, prefix: str = "", name: str = "", online: bool = True
+) -> list[Rule]:
+    """The model alerts (drift, error rate, latency), from their one definition in the template
+    (`templates/_partials/model-alerts.jinja`): for every model (`name` ""), or for one project."""
+    import jinja2
+    from ruamel.yaml import YAML
+
+    from mlops_scaffold.bundle import template_root
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(template_root()), undefined=jinja2.StrictUndefined)
+    macro = env.get_template(MODEL_ALERTS).module.model_alerts  # type: ignore[attr-defined]
     drift = monitoring.drift
-    rules: list[Rule] = []
-    if drift.enabled:
-        rules.append(
-            _alert(
-                "ModelDriftHigh",
-                f'max by (model, feature) (model_drift_score{{method="{drift.metric}"}}) > {_number(drift.threshold)}',
-                "0m",
-                "warning",
-                "{{ $labels.model }}: {{ $labels.feature }} drifted",
-                f'{drift.metric.upper()} is {{{{ $value | printf "%.3f" }}}}, above {drift.threshold:g}.',
-            )
-        )
+    text = macro(
+        prefix, name, drift.metric, drift.threshold, online, monitoring.alerts.error_rate, monitoring.slo.latency_ms
+    )
+    rules: list[Rule] = YAML(typ="safe").load(str(text)) or []
+    return rules
+
+
+def model_rules(monitoring: Monitoring) -> Group:
+    rules = model_alerts(monitoring)
+    if not monitoring.drift.enabled:
+        rules = [rule for rule in rules if rule["alert"] != "ModelDriftHigh"]
     days = monitoring.alerts.staleness_days
     rules.append(
         _alert(

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from mlops_scaffold.catalog import CHART_NAMES
+from mlops_scaffold.constants import MAX_ENVIRONMENTS, REGISTRY_HOST
 from mlops_scaffold.spec.fields import (
     Cron,
     DnsLabel,
@@ -19,6 +21,20 @@ from mlops_scaffold.spec.rules import Violations
 
 API_VERSION = "mlops-scaffold/v1"
 
+
+def ecr_host(account_id: str, region: str) -> str:
+    return f"{account_id}.dkr.ecr.{region}.amazonaws.com"
+
+
+def artifact_registry_host(region: str, project: str) -> str:
+    return f"{region}-docker.pkg.dev/{project}"
+
+
+def image_repository(project: str) -> str:
+    """A project's image repository under the registry host: one repository per project, named the same
+    under a folder of the project's name, so every registry (zot, ECR, Artifact Registry) takes the same path."""
+    return f"{project}/{project}"
+
 Target = Literal["kubernetes", "aws", "gcp"]
 RegistryType = Literal["zot", "ecr", "artifact-registry"]
 Framework = Literal["ray", "pytorch"]
@@ -28,19 +44,6 @@ REGISTRY_TYPES_BY_TARGET: dict[str, tuple[str, ...]] = {
     "aws": ("ecr", "zot"),
     "gcp": ("artifact-registry", "zot"),
 }
-
-CHART_NAMES = (
-    "zot",
-    "kueue",
-    "kuberay-operator",
-    "kubeflow-trainer",
-    "argo-cd",
-    "kube-prometheus-stack",
-    "nvidia-device-plugin",
-    "dcgm-exporter",
-    "cluster-autoscaler",
-)
-"""Helm charts the platform installs; `charts.overrides` keys must be one of these."""
 
 # plain http only on this machine: a chart mirror served locally (air-gapped laptops, the real-engine tests)
 _URL = r"^((https|oci)://[^\s]+|http://(127\.0\.0\.1|localhost|\[::1\])(:[0-9]+)?(/[^\s]*)?)$"
@@ -426,7 +429,7 @@ class Platform(SpecModel):
     kubernetes_version: KubernetesVersion = Field("1.33", description="Kubernetes minor version, as a string.")
     aws: AwsSettings | None = Field(None, description="Required when target is aws.")
     gcp: GcpSettings | None = Field(None, description="Required when target is gcp.")
-    environments: list[Environment] = Field(default_factory=_default_environments)
+    environments: list[Environment] = Field(default_factory=_default_environments, max_length=MAX_ENVIRONMENTS)
     container_registry: ContainerRegistry = Field(default_factory=ContainerRegistry)
     model_registry: ModelRegistry = Field(default_factory=ModelRegistry)
     charts: Charts = Field(default_factory=Charts)
@@ -471,6 +474,15 @@ class Platform(SpecModel):
     @property
     def registry_type(self) -> str:
         return self.container_registry.type or REGISTRY_TYPES_BY_TARGET[self.target][0]
+
+    @property
+    def registry_host(self) -> str:
+        """Where project images are pushed: `<registry_host>/<project>/<project>` (see `image_repository`)."""
+        if self.registry_type == "ecr" and self.aws is not None:
+            return ecr_host(self.aws.account_id, self.aws.region)
+        if self.registry_type == "artifact-registry" and self.gcp is not None:
+            return artifact_registry_host(self.gcp.region, self.gcp.project)
+        return REGISTRY_HOST
 
     @property
     def database_type(self) -> str:

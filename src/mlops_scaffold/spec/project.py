@@ -31,8 +31,8 @@ class Autoscaling(SpecModel):
     """Horizontal autoscaling of the model server."""
 
     enabled: bool = True
-    min_replicas: int = Field(2, ge=1)
-    max_replicas: int = Field(5, ge=1)
+    min_replicas: int = Field(2, ge=1, le=1000, description="Fewest replicas the autoscaler keeps.")
+    max_replicas: int = Field(5, ge=1, le=1000, description="Most replicas the autoscaler may reach.")
     target_cpu_percent: int = Field(70, ge=1, le=100, description="Average CPU utilisation to scale at.")
 
     @model_validator(mode="after")

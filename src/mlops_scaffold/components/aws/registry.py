@@ -8,7 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from mlops_scaffold.components.aws.policies import lifecycle_policy
-from mlops_scaffold.spec.platform import ContainerRegistry
+from mlops_scaffold.spec.platform import ContainerRegistry, ecr_host, image_repository
 
 
 class EcrRegistry(pulumi.ComponentResource):
@@ -31,7 +31,7 @@ class EcrRegistry(pulumi.ComponentResource):
         for project in projects:
             repository = aws.ecr.Repository(
                 f"{name}-{project}",
-                name=project,
+                name=image_repository(project),
                 image_tag_mutability="IMMUTABLE" if spec.immutable_tags else "MUTABLE",
                 image_scanning_configuration={"scan_on_push": spec.scan_on_push},
                 encryption_configurations=[{"encryption_type": "AES256"}],
@@ -39,5 +39,5 @@ class EcrRegistry(pulumi.ComponentResource):
             )
             aws.ecr.LifecyclePolicy(f"{name}-{project}", repository=repository.name, policy=policy, opts=child)
             self.repositories[project] = repository
-        self.url = pulumi.Output.from_input(f"{account_id}.dkr.ecr.{region}.amazonaws.com")
+        self.url = pulumi.Output.from_input(ecr_host(account_id, region))
         self.register_outputs({"url": self.url})

@@ -7,7 +7,7 @@ from typing import Any
 import pulumi
 import pulumi_gcp as gcp
 
-from mlops_scaffold.spec.platform import ContainerRegistry, GcpSettings
+from mlops_scaffold.spec.platform import ContainerRegistry, GcpSettings, artifact_registry_host
 
 
 def cleanup_policies(spec: ContainerRegistry) -> Any:  # the SDK's TypedDicts, as plain data
@@ -56,5 +56,5 @@ class ArtifactRegistry(pulumi.ComponentResource):
             )
             for project in projects
         }
-        self.url = pulumi.Output.from_input(f"{settings.region}-docker.pkg.dev/{settings.project}")
+        self.url = pulumi.Output.from_input(artifact_registry_host(settings.region, settings.project))
         self.register_outputs({"url": self.url})

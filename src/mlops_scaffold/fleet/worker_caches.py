@@ -1,4 +1,4 @@
-"""Caches for many `copier update` runs in one worker process; the output is unchanged.
+"""Caches for many `copier update` runs in one fleet worker process; the output is unchanged.
 
 One copier update renders the template three times (the old version, the new one over the
 project, the new one alone) and clones the template for each. Across a fleet the same two
@@ -8,10 +8,16 @@ worker keeps:
 - one clone per (template, ref), copied into the fresh directory copier asks for;
 - the compiled code of each Jinja source, per environment configuration (compilation is a
   pure function of the source and the parser settings; the file name only labels tracebacks).
+
+Both hook functions that are not copier's public API, so each is installed only when the
+installed versions have exactly the shape it was written for (`supported()`); otherwise the
+worker runs plain copier, slower and the same. They live in fleet worker processes only,
+never in the process that imports mlops_scaffold.
 """
 
 from __future__ import annotations
 
+import inspect
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -43,6 +49,31 @@ def _env_key(env: Any) -> tuple[object, ...]:
         env.is_async,
         env.code_generator_class,
     )
+
+
+_COMPILE_PARAMETERS = ["self", "source", "name", "filename", "raw", "defer_init"]
+_CLONE_PARAMETERS = ["url", "ref", "location"]
+
+
+def _parameters(function: object) -> list[str]:
+    try:
+        return list(inspect.signature(function).parameters)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return []
+
+
+def supported() -> dict[str, bool]:
+    """Which caches fit the installed jinja2 and copier (both are checked by their signatures)."""
+    from jinja2 import Environment
+
+    try:
+        from copier import _template, _vcs
+    except ImportError:  # pragma: no cover - every copier 9 has both modules
+        clones = False
+    else:
+        clone = getattr(_vcs, "clone", None)
+        clones = _parameters(clone) == _CLONE_PARAMETERS and getattr(_template, "clone", None) is clone
+    return {"jinja": _parameters(Environment.compile) == _COMPILE_PARAMETERS, "clones": clones}
 
 
 def _cache_jinja_compilation() -> None:
@@ -93,10 +124,15 @@ def _cache_template_clones() -> None:
     _template.clone = clone_once  # type: ignore[attr-defined]
 
 
-def install() -> None:
-    """Install both caches in this process (a fleet worker); idempotent."""
+def install() -> dict[str, bool]:
+    """Install the caches the installed versions support in this process (a fleet worker); idempotent.
+    Returns which are installed."""
     global _installed
+    fits = supported()
     if not _installed:
-        _cache_jinja_compilation()
-        _cache_template_clones()
+        if fits["jinja"]:
+            _cache_jinja_compilation()
+        if fits["clones"]:
+            _cache_template_clones()
         _installed = True
+    return fits

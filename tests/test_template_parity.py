@@ -1,0 +1,338 @@
+"""copier.yml restates the spec for plain `copier copy`; these tests hold every question to its spec
+field: type, choices, bounds, default and validator (each tried on values on both sides of the spec's
+rule), and a property test renders arbitrary valid Project specs and reads every field back."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any, get_args
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from jinja2 import Environment
+from pydantic import ValidationError
+from ruamel.yaml import YAML
+
+from mlops_scaffold import constants
+from mlops_scaffold.bundle import copier_settings, template_root
+from mlops_scaffold.render import answers_from_spec, environment_answers, render_project
+from mlops_scaffold.spec import Platform, Project, SpecSet, parse_text
+from mlops_scaffold.spec.platform import AlertThresholds, Ci, Drift, Slo
+from mlops_scaffold.spec.project import Serving
+
+ROOT = template_root()
+
+
+@cache
+def questions() -> dict[str, Any]:
+    return copier_settings()
+
+
+def _env() -> Environment:
+    return Environment(extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"])
+
+
+def copier_accepts(question: str, value: Any, **others: Any) -> bool:
+    """What copier's validator says of `value`, with the other answers at their defaults."""
+    answers = {name: q.get("default") for name, q in questions().items() if not name.startswith("_")}
+    answers["facts"] = constants.facts()
+    answers |= others | {question: value}
+    validator = questions()[question].get("validator", "")
+    return _env().from_string(validator).render(**answers).strip() == ""
+
+
+def spec_accepts(build: Any) -> bool:
+    try:
+        build()
+    except (ValidationError, ValueError):
+        return False
+    return True
+
+
+def project(**fields: Any) -> Project:
+    return Project.model_validate({"name": "demo", **fields})
+
+
+# --- types, choices and defaults -------------------------------------------------------------
+
+CHOICES = {
+    "framework": get_args(Project.model_fields["framework"].annotation),
+    "python_version": get_args(Project.model_fields["python_version"].annotation),
+    "serving_mode": get_args(Serving.model_fields["mode"].annotation),
+    "ci_provider": get_args(Ci.model_fields["provider"].annotation),
+    "target": get_args(Platform.model_fields["target"].annotation),
+    "drift_metric": get_args(Drift.model_fields["metric"].annotation),
+    "latency_ms": get_args(Slo.model_fields["latency_ms"].annotation),
+}
+
+
+@pytest.mark.parametrize("question", sorted(CHOICES))
+def test_choices_are_the_spec_literals(question: str) -> None:
+    assert list(questions()[question]["choices"]) == list(CHOICES[question])
+
+
+def test_every_project_question_defaults_to_what_answers_from_spec_gives_for_the_default_spec() -> None:
+    defaults = {name: q.get("default") for name, q in questions().items() if not name.startswith("_")}
+    expected = answers_from_spec(project(name="my-model"), Platform.model_validate({"name": "platform"}))
+    for name, value in expected.items():
+        assert name in defaults, f"render.py passes {name}, which copier.yml does not ask"
+        default = defaults[name]
+        if name == "registry":
+            default = _env().from_string(default).render(facts=constants.facts())
+        assert default == value, f"copier.yml's default for {name} is {default!r}; the spec's is {value!r}"
+
+
+def test_environments_default_is_the_platform_default() -> None:
+    default = questions()["environments"]["default"]
+    assert default == environment_answers(Platform.model_validate({"name": "p"}))
+
+
+def test_the_template_has_an_overlay_slot_for_every_environment_the_spec_admits() -> None:
+    slots = [p for p in (ROOT / "templates/deploy/overlays").iterdir() if p.is_dir()]
+    assert len(slots) == constants.MAX_ENVIRONMENTS
+    max_length = next(m.max_length for m in Platform.model_fields["environments"].metadata if hasattr(m, "max_length"))
+    assert max_length == constants.MAX_ENVIRONMENTS
+
+
+def test_facts_reach_the_template_and_the_package_alike() -> None:
+    facts = constants.facts()
+    assert (
+        f"{facts['registry']['service']}.{facts['registry']['namespace']}.svc.cluster.local:{facts['registry']['port']}"
+        == constants.REGISTRY_HOST
+    )
+    assert questions()["_answers_file"] == constants.ANSWERS_FILE
+    from mlops_scaffold.catalog import CHART_NAMES, CHARTS
+
+    assert tuple(CHARTS) == CHART_NAMES
+
+
+# --- validators: copier and the spec agree on both sides of every rule ------------------------
+
+NAMES = ["a", "my-model", "a" * 40, "a" * 41, "-a", "a-", "A", "a_b", "1a", "", "a.b", "é"]
+QUANTITIES = ["2", "500m", "4Gi", "1.5", ".5", "1e3", "16Mi", "2x", "Gi", "", "-1", "1 Gi"]
+CRONS = ["0 3 * * 1", "@daily", "*/5 * * * *", "0 3 * *", "nonsense", "@reboot"]
+
+
+@pytest.mark.parametrize("value", NAMES)
+def test_project_name(value: str) -> None:
+    assert copier_accepts("project_name", value) == spec_accepts(lambda: project(name=value))
+
+
+@pytest.mark.parametrize("value", [*NAMES, "q" * 63, "q" * 64])
+def test_training_queue(value: str) -> None:
+    assert copier_accepts("training_queue", value) == spec_accepts(lambda: project(training={"queue": value}))
+
+
+@pytest.mark.parametrize("question", ["training_cpu", "training_memory"])
+@pytest.mark.parametrize("value", QUANTITIES)
+def test_training_quantities(question: str, value: str) -> None:
+    field = question.removeprefix("training_")
+    assert copier_accepts(question, value) == spec_accepts(lambda: project(training={field: value}))
+
+
+@pytest.mark.parametrize("value", [0, 1, 64, 65, -1])
+def test_training_gpus(value: int) -> None:
+    framework = "pytorch"
+    accepted = spec_accepts(lambda: project(framework=framework, training={"gpus": value}))
+    assert copier_accepts("training_gpus", value, framework=framework) == accepted
+    assert copier_accepts("training_gpus", value, framework="sklearn") == spec_accepts(
+        lambda: project(framework="sklearn", training={"gpus": value})
+    )
+
+
+@pytest.mark.parametrize("value", CRONS)
+def test_training_schedule(value: str) -> None:
+    accepted = spec_accepts(lambda: project(training={"schedule": value}))
+    # copier checks the shape; the spec checks field ranges too, so it may only be stricter
+    assert copier_accepts("training_schedule", value) or not accepted
+
+
+def test_an_empty_training_schedule_is_manual_only_in_both() -> None:
+    assert copier_accepts("training_schedule", "")
+    assert project(training={"schedule": None}).training.schedule is None
+    assert answers_from_spec(project(training={"schedule": None}))["training_schedule"] == ""
+
+
+@pytest.mark.parametrize("value", [0, 1, 2, 1000, 1001])
+@pytest.mark.parametrize("autoscaling", [True, False])
+def test_serving_replicas(value: int, autoscaling: bool) -> None:
+    if autoscaling:
+        scaling = {"enabled": True, "min_replicas": value, "max_replicas": max(value, 1)}
+        spec = lambda: project(serving={"autoscaling": scaling})  # noqa: E731
+    else:
+        spec = lambda: project(serving={"replicas": value, "autoscaling": {"enabled": False}})  # noqa: E731
+    assert copier_accepts("serving_replicas", value, serving_autoscaling=autoscaling) == spec_accepts(spec)
+
+
+@pytest.mark.parametrize(("low", "high"), [(2, 5), (5, 5), (5, 2), (1, 1000), (1, 1001)])
+def test_serving_max_replicas(low: int, high: int) -> None:
+    accepted = spec_accepts(lambda: project(serving={"autoscaling": {"min_replicas": low, "max_replicas": high}}))
+    assert copier_accepts("serving_max_replicas", high, serving_replicas=low) == accepted
+
+
+@pytest.mark.parametrize("value", [0, 1, 70, 100, 101])
+def test_serving_target_cpu(value: int) -> None:
+    accepted = spec_accepts(lambda: project(serving={"autoscaling": {"target_cpu_percent": value}}))
+    assert copier_accepts("serving_target_cpu", value) == accepted
+
+
+@pytest.mark.parametrize("value", [0.0, 0.01, 0.2, 10.0, 10.5, -1.0])
+def test_drift_threshold(value: float) -> None:
+    accepted = spec_accepts(lambda: Drift.model_validate({"threshold": value}))
+    assert copier_accepts("drift_threshold", value) == accepted
+
+
+@pytest.mark.parametrize("value", [0.0, 0.001, 0.05, 0.999, 1.0])
+def test_alert_error_rate(value: float) -> None:
+
+    accepted = spec_accepts(lambda: AlertThresholds.model_validate({"error_rate": value}))
+    assert copier_accepts("alert_error_rate", value) == accepted
+
+
+ENVIRONMENT_CASES: list[list[dict[str, Any]]] = [
+    [{"name": "dev"}],
+    [{"name": "dev"}, {"name": "qa"}, {"name": "production", "approval": True}],
+    [{"name": f"e{i}"} for i in range(8)],
+    [{"name": f"e{i}"} for i in range(9)],
+    [],
+    [{"name": "Dev"}],
+    [{"name": "dev", "min_replicas": 4, "max_replicas": 2}],
+]
+
+
+@pytest.mark.parametrize("environments", ENVIRONMENT_CASES)
+def test_environments(environments: list[dict[str, Any]]) -> None:
+    accepted = spec_accepts(lambda: Platform.model_validate({"name": "p", "environments": environments}))
+    assert copier_accepts("environments", environments) == accepted
+
+
+# --- any valid project renders, and the render reflects every field ---------------------------
+
+ENVIRONMENT_NAMES = st.lists(
+    st.from_regex(r"\A[a-z][a-z0-9]{0,6}\Z"), min_size=1, max_size=constants.MAX_ENVIRONMENTS, unique=True
+)
+
+
+@st.composite
+def spec_pairs(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A Platform and a Project, each valid; the GPU queue rule between them is not this test's."""
+    framework = draw(st.sampled_from(["sklearn", "xgboost", "lightgbm", "pytorch"]))
+    gpus = draw(st.integers(0, 8)) if framework in ("xgboost", "pytorch") else 0
+    autoscaling = draw(st.booleans())
+    low = draw(st.integers(1, 1000))
+    environments = [
+        {"name": name, "approval": name == "prod", "max_replicas": draw(st.integers(1, 50))}
+        for name in draw(ENVIRONMENT_NAMES)
+    ]
+    platform = {"name": "demo", "environments": environments}
+    spec = {
+        "apiVersion": "mlops-scaffold/v1",
+        "kind": "Project",
+        "name": draw(st.from_regex(r"\A[a-z][a-z0-9-]{0,30}[a-z0-9]\Z")),
+        "framework": framework,
+        "training": {
+            "gpus": gpus,
+            "cpu": draw(st.sampled_from(["500m", "2", "3.5", "16"])),
+            "memory": draw(st.sampled_from(["512Mi", "4Gi", "64Gi"])),
+            "schedule": draw(st.sampled_from([None, "0 3 * * 1", "@daily", "*/30 * * * *"])),
+        },
+        "serving": {
+            "mode": draw(st.sampled_from(["online", "batch", "none"])),
+            "replicas": draw(st.integers(0, 1000)),
+            "autoscaling": {
+                "enabled": autoscaling,
+                "min_replicas": low,
+                "max_replicas": draw(st.integers(low, 1000)),
+                "target_cpu_percent": draw(st.integers(1, 100)),
+            },
+        },
+    }
+    return platform, spec
+
+
+def _yaml(path: Path) -> Any:
+    return YAML(typ="safe").load(path.read_text())
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(pair=spec_pairs())
+def test_any_valid_project_renders_and_reflects_its_spec(
+    tmp_path_factory: pytest.TempPathFactory, pair: tuple[dict[str, Any], dict[str, Any]]
+) -> None:
+    platform, spec = Platform.model_validate(pair[0]), Project.model_validate(pair[1])
+    out = render_project(tmp_path_factory.mktemp("render") / spec.name, answers_from_spec(spec, platform))
+
+    # the project's own spec file says the same as the spec it came from
+    rendered = SpecSet(parse_text((out / "mlops.yaml").read_text(), "mlops.yaml")).projects[0]
+    assert rendered.training == spec.training
+    assert rendered.framework == spec.framework
+    assert rendered.serving.mode == spec.serving.mode
+
+    # the training Job's resources, and the schedule or its absence
+    cluster = (out / "ci/cluster.py").read_text()
+    assert f'CPU = "{spec.training.cpu}"' in cluster
+    assert f'MEMORY = "{spec.training.memory}"' in cluster
+    assert f"GPUS = {spec.training.gpus}" in cluster
+    train = _yaml(out / ".github/workflows/train.yml")
+    assert ("schedule" in train["on"]) == (spec.training.schedule is not None)
+
+    # one overlay per environment, in the spec's namespaces, within the environment's bounds
+    overlays = sorted(p.name for p in (out / "deploy/overlays").iterdir())
+    assert overlays == sorted(e.name for e in platform.environments)
+    scaling = spec.serving.autoscaling
+    for env in platform.environments:
+        overlay = _yaml(out / "deploy/overlays" / env.name / "kustomization.yaml")
+        assert overlay["namespace"] == f"{spec.name}-{env.name}"
+        assert overlay["labels"][0]["pairs"] == {constants.ENVIRONMENT_LABEL: env.name}
+        if spec.serving.mode == "online":
+            patches = " ".join(p["patch"] for p in overlay["patches"])
+            replicas = int(re.search(r"/spec/replicas, value: (\d+)", patches)[1])  # type: ignore[index]
+            wanted = scaling.min_replicas if scaling.enabled else spec.serving.replicas
+            assert replicas == min(max(wanted, env.min_replicas), env.max_replicas)
+
+    # the autoscaler, with the spec's target, only when the spec scales
+    hpa = out / "deploy/base/hpa.yaml"
+    assert hpa.exists() == (spec.serving.mode == "online" and scaling.enabled)
+    if hpa.exists():
+        target = _yaml(hpa)["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"]
+        assert target == scaling.target_cpu_percent
+
+
+@pytest.mark.parametrize("online", [True, False])
+def test_a_project_renders_the_platform_model_alerts_for_itself(tmp_path: Path, online: bool) -> None:
+    """One definition: the project's rules are the platform's, scoped to the project, with the
+    platform's thresholds (here not the defaults)."""
+    from mlops_scaffold.monitoring.rules import model_alerts
+
+    platform = Platform.model_validate(
+        {
+            "name": "demo",
+            "monitoring": {
+                "drift": {"metric": "ks", "threshold": 0.35},
+                "alerts": {"error_rate": 0.02},
+                "slo": {"latency_ms": 500},
+            },
+        }
+    )
+    spec = project(name="churn", serving={"mode": "online" if online else "batch"})
+    out = render_project(tmp_path / "churn", answers_from_spec(spec, platform))
+    rules = _yaml(out / "monitoring/rules.yaml")["groups"][0]["rules"]
+    assert rules == model_alerts(platform.monitoring, prefix="Project", name="churn", online=online)
+    names = [r["alert"] for r in rules]
+    assert names == ["ProjectModelDriftHigh"] + (
+        ["ProjectModelErrorRateHigh", "ProjectModelLatencyHigh"] if online else []
+    )
+    assert 'model="churn", method="ks"' in rules[0]["expr"]
+    assert rules[0]["expr"].endswith("> 0.35")
+    platform_rules = model_alerts(platform.monitoring)
+    for mine, theirs in zip(rules, platform_rules, strict=False):
+        assert mine["alert"] == "Project" + theirs["alert"]
+        assert (
+            mine["expr"].replace('model="churn", ', "").replace('job="churn", ', "").replace('{job="churn"}', "")
+            == theirs["expr"]
+        )

@@ -267,13 +267,13 @@ def test_gpu_daemons_run_on_every_gpu_pool_and_not_on_cpu_nodes(helm: str, tmp_p
 
 
 def test_template_alert_names_are_not_the_platforms(tmp_path: Path) -> None:
-    import jinja2
+    """A project's alerts (what its monitoring/rules.yaml holds: tests/test_template_parity.py) keep
+    names of their own, so both can load in one Prometheus."""
+    from mlops_scaffold.monitoring.rules import model_alerts
 
-    text = (REPO / "templates" / "_partials" / "rules.jinja").read_text()
-    rendered = jinja2.Template(text).render(project_name="churn", serving_mode="online")
-    project = {r["alert"] for g in YAML(typ="safe").load(rendered)["groups"] for r in g["rules"] if "alert" in r}
     platform = load_specs([EXAMPLES / "platform-full.yaml"]).platform
     assert platform is not None
+    project = {r["alert"] for r in model_alerts(platform.monitoring, prefix="Project", name="churn")}
     names = {r["alert"] for g in rule_groups(platform.monitoring, ["churn"]) for r in g["rules"] if "alert" in r}
     assert project
     assert names

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 from conftest import CliRunner, require_tool
+from project_renders import IDS, MATRIX, rendered
 from ruamel.yaml import YAML
-from test_project_template import IDS, MATRIX, rendered
 
 from mlops_scaffold.ci.identity import authentication_config, ci_username
 from mlops_scaffold.ci.platform import platform_ci_files

@@ -10,7 +10,7 @@ from conftest import require_tool
 
 from mlops_scaffold.components.monitoring import alertmanager_yaml
 from mlops_scaffold.spec import SpecSet, parse_text
-from mlops_scaffold.spec.platform import Monitoring
+from mlops_scaffold.spec.platform import MonitoringSettings
 
 CHANNELS = """\
 name: alerts
@@ -29,7 +29,7 @@ SECRETS = {
 }
 
 
-def _monitoring(text: str) -> Monitoring:
+def _monitoring(text: str) -> MonitoringSettings:
     specs = SpecSet(parse_text(text, "alerts.yaml"))
     assert specs.platform is not None
     return specs.platform.monitoring

@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 from jsonschema import Draft7Validator
+from platform_specs import planned
 from promql import grafana_to_promql, promtool_parses
-from test_platform_graph import planned
 
 from mlops_scaffold.monitoring.dashboards import dashboards
-from mlops_scaffold.spec.platform import Monitoring
+from mlops_scaffold.spec.platform import MonitoringSettings
 
 SCHEMA = json.loads((Path(__file__).parent / "schemas" / "grafana-dashboard.schema.json").read_text())
-BOARDS = dashboards(Monitoring())
+BOARDS = dashboards(MonitoringSettings())
 
 
 def _queries(board: dict[str, Any]) -> list[str]:

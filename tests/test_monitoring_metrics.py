@@ -19,16 +19,16 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO
+from platform_specs import planned
 from prometheus_client.parser import text_string_to_metric_families
 from promql import grafana_to_promql, metric_names
 from servers import free_port, wait_for
-from test_platform_graph import planned
 
 from mlops_scaffold.monitoring import drift, exporters
 from mlops_scaffold.monitoring.dashboards import dashboards
 from mlops_scaffold.monitoring.rules import rule_groups
 from mlops_scaffold.render import render_project
-from mlops_scaffold.spec.platform import Monitoring
+from mlops_scaffold.spec.platform import MonitoringSettings
 
 PACKAGE = REPO / "templates" / "src" / "{{ package_name }}"
 
@@ -42,7 +42,7 @@ def _scraped_names(text: str) -> set[str]:
 
 def _used() -> tuple[set[str], set[str]]:
     """(series names read, names recorded by our own recording rules)."""
-    monitoring = Monitoring()
+    monitoring = MonitoringSettings()
     groups = rule_groups(monitoring, ["churn"])
     recorded = {r["record"] for g in groups for r in g["rules"] if "record" in r}
     exprs = [r["expr"] for g in groups for r in g["rules"]]
@@ -93,7 +93,7 @@ def test_serving_metrics_match_the_template_serve_app() -> None:
     # every SLO latency the spec allows is a bucket boundary, so the SLO's `le` series exists
     from typing import get_args
 
-    allowed = get_args(Monitoring.model_fields["slo"].annotation.model_fields["latency_ms"].annotation)  # type: ignore[union-attr]
+    allowed = get_args(MonitoringSettings.model_fields["slo"].annotation.model_fields["latency_ms"].annotation)  # type: ignore[union-attr]
     assert {ms / 1000 for ms in allowed} == set(exporters.SERVING_LATENCY_BUCKETS)
 
 

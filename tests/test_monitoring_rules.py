@@ -17,7 +17,7 @@ from conftest import require_tool
 
 from mlops_scaffold.monitoring.rules import rule_groups
 from mlops_scaffold.spec import SpecSet, parse_text
-from mlops_scaffold.spec.platform import Monitoring
+from mlops_scaffold.spec.platform import MonitoringSettings
 
 SPEC = """\
 name: rules
@@ -35,7 +35,7 @@ monitoring:
 TRAINING_NAMESPACES = ["churn", "vision"]
 
 
-def _monitoring() -> Monitoring:
+def _monitoring() -> MonitoringSettings:
     specs = SpecSet(parse_text(SPEC, "rules.yaml"))
     assert specs.platform is not None
     return specs.platform.monitoring
@@ -255,7 +255,7 @@ def test_every_alert_has_a_firing_and_a_quiet_case() -> None:
 
 def test_a_wrong_threshold_fails_the_unit_tests(tmp_path: Path) -> None:
     """The unit tests can fail: rules rendered with default thresholds do not meet them."""
-    defaults = Monitoring()
+    defaults = MonitoringSettings()
     (tmp_path / "platform-rules.yaml").write_text(json.dumps({"groups": rule_groups(defaults, TRAINING_NAMESPACES)}))
     tests = tmp_path / "t.yaml"
     tests.write_text(

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from k8s_schemas import is_core, validate_core, validate_custom
-from test_platform_graph import SPECS, planned
+from platform_specs import SPECS, planned
 
 
 def _objects(name: str) -> tuple[str, list[dict[str, Any]]]:

@@ -2,57 +2,26 @@
 
 from __future__ import annotations
 
-import atexit
 import hashlib
-import itertools
 import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import tomllib
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import copier
 import pytest
 from conftest import REPO, CliRunner, require_tool
+from fleet_repos import git
 from k8s_schemas import is_core, validate_core, validate_custom
+from project_renders import IDS, MATRIX, SERVING, TARGETS, answers_for, rendered
 from ruamel.yaml import YAML
 
 from mlops_scaffold.errors import RenderError
 from mlops_scaffold.render import render_project
 from mlops_scaffold.spec import Project, parse_text
-
-FRAMEWORKS = ("sklearn", "xgboost", "lightgbm", "pytorch")
-PROVIDERS = ("github", "gitlab")
-SERVING = ("online", "batch", "none")
-TARGETS = ("kubernetes", "aws", "gcp")
-MATRIX = [
-    (framework, provider, serving, TARGETS[i % len(TARGETS)])
-    for i, (framework, provider, serving) in enumerate(itertools.product(FRAMEWORKS, PROVIDERS, SERVING))
-]
-IDS = ["-".join(c) for c in MATRIX]
-RENDERS = Path(tempfile.mkdtemp(prefix="mlops-renders-"))
-atexit.register(shutil.rmtree, RENDERS, True)  # shared by this process's tests; gone when it ends
-
-
-def answers_for(combo: tuple[str, str, str, str]) -> dict[str, Any]:
-    framework, provider, serving, target = combo
-    return {
-        "project_name": f"{framework}-{serving}",
-        "framework": framework,
-        "ci_provider": provider,
-        "serving_mode": serving,
-        "target": target,
-        "training_gpus": 1 if framework in ("pytorch", "xgboost") else 0,
-    }
-
-
-@cache
-def rendered(combo: tuple[str, str, str, str]) -> Path:
-    return render_project(RENDERS / "-".join(combo), answers_for(combo))
 
 
 def test_matrix_has_at_least_24_combinations() -> None:
@@ -247,23 +216,17 @@ def test_a_failed_render_leaves_nothing_behind(tmp_path: Path) -> None:
     assert list((tmp_path / "out").iterdir()) == []
 
 
-def _git(*args: str, cwd: Path) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], cwd=cwd, check=True, capture_output=True
-    )
-
-
 def test_copier_copy_from_a_tagged_clone_equals_mlops_scaffold_new(cli: CliRunner, tmp_path: Path) -> None:
     origin = tmp_path / "origin"
     origin.mkdir()
     shutil.copy2(REPO / "copier.yml", origin / "copier.yml")
     shutil.copytree(REPO / "templates", origin / "templates")
-    _git("init", "-q", "-b", "main", cwd=origin)
-    _git("add", "-A", cwd=origin)
-    _git("commit", "-q", "-m", "template", cwd=origin)
-    _git("tag", "v0.1.0", cwd=origin)
+    git(origin, "init", "-q", "-b", "main")
+    git(origin, "add", "-A")
+    git(origin, "commit", "-q", "-m", "template")
+    git(origin, "tag", "v0.1.0")
     clone = tmp_path / "clone"
-    _git("clone", "-q", str(origin), str(clone), cwd=tmp_path)
+    git(tmp_path, "clone", "-q", str(origin), str(clone))
     spec = tmp_path / "p.yaml"
     spec.write_text("kind: Project\nname: churn\nframework: xgboost\nowners: [alice]\n")
     assert cli("new", "--spec", spec, "--template", clone, "--vcs-ref", "v0.1.0", tmp_path / "via-new").code == 0

@@ -46,7 +46,7 @@ def test_checked_in_schema_is_current() -> None:
 
 def test_there_are_examples_in_readme_and_docs() -> None:
     sources = {name.split("#")[0] for name, _ in EXAMPLE_TEXTS}
-    assert "README.md" in sources
+    assert "docs/spec.md" in sources
     assert len(EXAMPLE_TEXTS) >= 6
 
 

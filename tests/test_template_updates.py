@@ -15,7 +15,7 @@ import copier
 import pytest
 from conftest import CliRunner
 from fleet_repos import GIT_ENV, NEW, OLD, build_real_template, fingerprint, git, head_tag
-from test_project_template import IDS, MATRIX, rendered
+from project_renders import IDS, MATRIX, rendered
 
 from mlops_scaffold.bundle import copier_settings
 from mlops_scaffold.fleet import UpdateOptions, update_fleet

@@ -7,8 +7,8 @@ from collections import Counter
 from typing import Any, Literal
 
 from mlops_scaffold.components import build_platform
+from mlops_scaffold.mock_engine import CapturedResource, MockRun, run_program
 from mlops_scaffold.spec import SpecSet
-from mlops_scaffold.testing import CapturedResource, MockRun, run_program
 
 PlanFormat = Literal["text", "json", "mermaid"]
 COMPONENT_PREFIX = "mlops-scaffold:"

@@ -10,10 +10,9 @@ from types import ModuleType
 import pulumi
 import pulumi_kubernetes as k8s
 
+from mlops_scaffold.constants import POSTGRES_PORT
 from mlops_scaffold.errors import MissingExtraError
 from mlops_scaffold.spec.fields import parse_quantity
-
-POSTGRES_PORT = 5432
 
 
 def import_extra(module: str, extra: str) -> ModuleType:

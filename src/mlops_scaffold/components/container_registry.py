@@ -139,7 +139,7 @@ class ContainerRegistry(pulumi.ComponentResource):
     ):
         super().__init__("mlops-scaffold:index:ContainerRegistry", name, None, opts)
         self.url = SERVICE_HOST
-        ns = kube.apply(kube.namespace(NAMESPACE), self)
+        ns = kube.declare(kube.namespace(NAMESPACE), self)
         accounts = [ADMIN, MONITOR] + [f"{p}-{role}" for p in projects for role in ("push", "pull")]
         passwords = {
             account: random.RandomPassword(
@@ -180,9 +180,9 @@ class ContainerRegistry(pulumi.ComponentResource):
                 self,
                 [ns],
             )
-            kube.apply(service_monitor(), self, [ns, login, *monitoring_crds])
-        kube.apply(kube.default_deny(NAMESPACE), self, [ns])
-        kube.apply(
+            kube.declare(service_monitor(), self, [ns, login, *monitoring_crds])
+        kube.declare(kube.default_deny(NAMESPACE), self, [ns])
+        kube.declare(
             kube.allow_ingress("allow-registry", NAMESPACE, SELECTOR, [{"namespaceSelector": {}}], PORT),
             self,
             [ns],

@@ -130,14 +130,14 @@ class GitOps(pulumi.ComponentResource):
     ):
         super().__init__("mlops-scaffold:index:GitOps", name, None, opts)
         self.url = URL
-        ns = kube.apply(kube.namespace(NAMESPACE, level="baseline"), self)
+        ns = kube.declare(kube.namespace(NAMESPACE, level="baseline"), self)
         argocd = kube.helm_release(
             "argo-cd", chart_for(platform, "argo-cd"), NAMESPACE, argocd_values(platform), self, [ns, *monitoring_crds]
         )
         after: list[pulumi.Resource] = [argocd]
-        kube.apply(root_application(platform), self, after)
+        kube.declare(root_application(platform), self, after)
         for project in projects:
-            kube.apply(app_project(platform, project), self, after)
+            kube.declare(app_project(platform, project), self, after)
             for env in platform.environments:
-                kube.apply(application(platform, project, env.name), self, after)
+                kube.declare(application(platform, project, env.name), self, after)
         self.register_outputs({"url": self.url})

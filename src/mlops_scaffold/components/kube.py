@@ -1,7 +1,7 @@
-"""Shared building blocks: Kubernetes manifests as plain dicts, and one function that applies them.
+"""Shared building blocks: Kubernetes manifests as plain dicts, and `declare`, which makes the Pulumi resource of one.
 
 Components build manifests with pure functions (easy to test and to validate against the
-real schemas), then hand them to `apply` which picks the typed pulumi-kubernetes class for
+real schemas), then hand them to `declare`, which picks the typed pulumi-kubernetes class for
 core kinds and `CustomResource` for everything else.
 """
 
@@ -135,7 +135,7 @@ def _kwargs(manifest: Manifest) -> dict[str, Any]:
     return {_SNAKE.sub("_", key).lower(): value for key, value in manifest.items() if key not in ("apiVersion", "kind")}
 
 
-def apply(
+def declare(
     manifest: Manifest,
     parent: pulumi.Resource,
     depends_on: Sequence[pulumi.Resource] | None = None,
@@ -197,7 +197,7 @@ def secret(
     depends_on: Sequence[pulumi.Resource] | None = None,
 ) -> pulumi.CustomResource:
     """An Opaque Secret; values that are Pulumi secrets stay secret in state and in plans."""
-    return apply(
+    return declare(
         {
             "apiVersion": "v1",
             "kind": "Secret",

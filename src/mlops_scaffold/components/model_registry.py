@@ -296,7 +296,7 @@ class ModelRegistry(pulumi.ComponentResource):
     ):
         super().__init__("mlops-scaffold:index:ModelRegistry", name, None, opts)
         self.url = URL
-        ns = kube.apply(kube.namespace(NAMESPACE), self)
+        ns = kube.declare(kube.namespace(NAMESPACE), self)
         deps = [ns]
         self.admin_password = kube.secret_value("mlflow-admin-password", "mlflowAdminPassword", self)
         flask_key = kube.secret_value("mlflow-flask-secret-key", "mlflowFlaskSecretKey", self)
@@ -330,9 +330,9 @@ class ModelRegistry(pulumi.ComponentResource):
         )
         kube.secret("mlflow", NAMESPACE, data, self, deps)
         for manifest in objects:
-            kube.apply(manifest, self, deps)
+            kube.declare(manifest, self, deps)
         for manifest in network_policies(project_namespaces, managed.database_cidr if managed else None):
-            kube.apply(manifest, self, deps)
+            kube.declare(manifest, self, deps)
         if platform.monitoring.enabled:
-            kube.apply(service_monitor(), self, [*deps, *monitoring_crds])
+            kube.declare(service_monitor(), self, [*deps, *monitoring_crds])
         self.register_outputs({"url": self.url})

@@ -17,8 +17,7 @@ from mlops_scaffold.constants import MONITORING_NAMESPACE, PUSHGATEWAY_PORT, PUS
 from mlops_scaffold.monitoring.alertmanager import alertmanager_config
 from mlops_scaffold.monitoring.dashboards import dashboards
 from mlops_scaffold.monitoring.rules import PLATFORM_SERVICES, rule_groups
-from mlops_scaffold.spec.platform import Monitoring as MonitoringSpec
-from mlops_scaffold.spec.platform import Platform
+from mlops_scaffold.spec.platform import MonitoringSettings, Platform
 
 NAMESPACE = MONITORING_NAMESPACE
 ALERTMANAGER_SECRET = "alertmanager-mlops"
@@ -32,7 +31,7 @@ URLS = {
 }
 
 
-def stack_values(monitoring: MonitoringSpec) -> dict[str, Any]:
+def stack_values(monitoring: MonitoringSettings) -> dict[str, Any]:
     """kube-prometheus-stack values: retention and storage from the spec; every monitor and rule selected."""
     return {
         "fullnameOverride": "kube-prometheus-stack",
@@ -79,7 +78,7 @@ def in_cluster_services(platform: Platform) -> list[str]:
 
 
 def prometheus_rule(
-    monitoring: MonitoringSpec, training_namespaces: list[str], platform_jobs: Iterable[str] = tuple(PLATFORM_SERVICES)
+    monitoring: MonitoringSettings, training_namespaces: list[str], platform_jobs: Iterable[str] = tuple(PLATFORM_SERVICES)
 ) -> kube.Manifest:
     return {
         "apiVersion": "monitoring.coreos.com/v1",
@@ -89,7 +88,7 @@ def prometheus_rule(
     }
 
 
-def dashboard_config_maps(monitoring: MonitoringSpec) -> list[kube.Manifest]:
+def dashboard_config_maps(monitoring: MonitoringSettings) -> list[kube.Manifest]:
     return [
         {
             "apiVersion": "v1",
@@ -196,7 +195,7 @@ def kuberay_operator_monitor() -> kube.Manifest:
     }
 
 
-def alertmanager_yaml(monitoring: MonitoringSpec, secrets: dict[str, str]) -> str:
+def alertmanager_yaml(monitoring: MonitoringSettings, secrets: dict[str, str]) -> str:
     yaml = YAML()
     yaml.default_flow_style = False
     out = StringIO()
@@ -224,7 +223,7 @@ class Monitoring(pulumi.ComponentResource):
         spec = platform.monitoring
         self.urls = dict(URLS)
         # Prometheus and its exporters need host-level reads, so the namespace is privileged
-        ns = kube.apply(kube.namespace(NAMESPACE, level="privileged"), self)
+        ns = kube.declare(kube.namespace(NAMESPACE, level="privileged"), self)
         deps: Sequence[pulumi.Resource] = [ns]
         keys = sorted({c.secret_key for c in spec.channels})
         values = [_required_secret(key) for key in keys]
@@ -237,7 +236,7 @@ class Monitoring(pulumi.ComponentResource):
             GRAFANA_SECRET, NAMESPACE, {"admin-user": "admin", "admin-password": self.grafana_password}, self, deps
         )
         for manifest in dashboard_config_maps(spec):
-            kube.apply(manifest, self, deps)
+            kube.declare(manifest, self, deps)
         stack = kube.helm_release(
             "kube-prometheus-stack",
             chart_for(platform, "kube-prometheus-stack"),
@@ -256,7 +255,7 @@ class Monitoring(pulumi.ComponentResource):
             if training_namespaces:
                 custom.append(ray_pod_monitor(training_namespaces))
         for manifest in custom:
-            kube.apply(manifest, self, [stack])
+            kube.declare(manifest, self, [stack])
         self.register_outputs({"urls": self.urls})
 
 

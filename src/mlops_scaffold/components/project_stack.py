@@ -37,7 +37,7 @@ class ProjectResources(pulumi.ComponentResource):
             lambda names: dict(zip(environments, names, strict=True))
         )
         for env in environments:
-            kube.apply(
+            kube.declare(
                 {
                     "apiVersion": "v1",
                     "kind": "ConfigMap",

@@ -211,7 +211,7 @@ class ProjectTenant(pulumi.ComponentResource):
                 if is_training
                 else {ENVIRONMENT_LABEL: ns_name.removeprefix(f"{training_ns}-")}
             )
-            ns = kube.apply(kube.namespace(ns_name, extra_labels={PROJECT_LABEL: project.name, **extra}), self)
+            ns = kube.declare(kube.namespace(ns_name, extra_labels={PROJECT_LABEL: project.name, **extra}), self)
             environment = ns_name.removeprefix(f"{training_ns}-")
             hard = training_quota(project) if is_training else serving_quota(platform, project, environment)
             objects = [
@@ -227,7 +227,7 @@ class ProjectTenant(pulumi.ComponentResource):
                 if push_config is not None:
                     objects.append(_docker_secret("registry-push", ns_name, push_config))
             for manifest in objects:
-                kube.apply(manifest, self, [ns])
+                kube.declare(manifest, self, [ns])
             if is_training:
-                kube.apply(local_queue(project), self, [ns, *crd_users])
+                kube.declare(local_queue(project), self, [ns, *crd_users])
         self.register_outputs({"namespaces": self.namespaces})

@@ -184,7 +184,7 @@ class TrainingCluster(pulumi.ComponentResource):
         monitoring_crds: Sequence[pulumi.Resource] = (),
     ):
         super().__init__("mlops-scaffold:index:TrainingCluster", name, None, opts)
-        kueue_ns = kube.apply(kube.namespace(OPERATOR_NAMESPACES["kueue"]), self)
+        kueue_ns = kube.declare(kube.namespace(OPERATOR_NAMESPACES["kueue"]), self)
         kueue = kube.helm_release(
             "kueue",
             chart_for(platform, "kueue"),
@@ -195,18 +195,18 @@ class TrainingCluster(pulumi.ComponentResource):
         )
         crd_users: list[pulumi.Resource] = [kueue]
         for manifest in [*resource_flavors(platform), *(cluster_queue(platform, q) for q in platform.training.queues)]:
-            kube.apply(manifest, self, crd_users)
+            kube.declare(manifest, self, crd_users)
         for manifest in priority_classes():
-            kube.apply(manifest, self)
+            kube.declare(manifest, self)
         for framework in platform.training.frameworks:
             chart, values = OPERATORS[framework]
-            ns = kube.apply(kube.namespace(OPERATOR_NAMESPACES[framework]), self)
+            ns = kube.declare(kube.namespace(OPERATOR_NAMESPACES[framework]), self)
             crd_users.append(
                 kube.helm_release(chart, chart_for(platform, chart), OPERATOR_NAMESPACES[framework], values, self, [ns])
             )
         if platform.training.has_gpus:
             # the device plugin and DCGM need host access, so their namespace is privileged
-            ns = kube.apply(kube.namespace(OPERATOR_NAMESPACES["gpu"], level="privileged"), self)
+            ns = kube.declare(kube.namespace(OPERATOR_NAMESPACES["gpu"], level="privileged"), self)
             placement = gpu_scheduling(platform)
             kube.helm_release(
                 "nvidia-device-plugin",
@@ -216,7 +216,7 @@ class TrainingCluster(pulumi.ComponentResource):
                 self,
                 [ns],
             )
-            counters = kube.apply(dcgm_counters(), self, [ns])
+            counters = kube.declare(dcgm_counters(), self, [ns])
             kube.helm_release(
                 "dcgm-exporter",
                 chart_for(platform, "dcgm-exporter"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mlops_scaffold.spec.platform import Channel, Monitoring
+from mlops_scaffold.spec.platform import Channel, MonitoringSettings
 
 SEVERITIES = ("info", "warning", "critical")
 GROUP_BY = ["alertname", "namespace", "job", "model"]
@@ -47,7 +47,7 @@ def _receiver(channel: Channel, secret: str) -> dict[str, Any]:
     return {"name": channel.name, "webhook_configs": [{**resolved, "url": secret}]}
 
 
-def alertmanager_config(monitoring: Monitoring, secrets: Mapping[str, str]) -> dict[str, Any]:
+def alertmanager_config(monitoring: MonitoringSettings, secrets: Mapping[str, str]) -> dict[str, Any]:
     """The whole alertmanager.yaml; `secrets` maps each channel's secret config key to its value."""
     routes: list[dict[str, Any]] = [{"receiver": SILENT, "matchers": ['alertname=~"Watchdog|InfoInhibitor"']}]
     receivers: list[dict[str, Any]] = [{"name": SILENT}]

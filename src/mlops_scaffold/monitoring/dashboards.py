@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlops_scaffold.spec.platform import Monitoring
+from mlops_scaffold.spec.platform import MonitoringSettings
 
 SCHEMA_VERSION = 41
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
@@ -154,7 +154,7 @@ def training() -> dict[str, Any]:
     )
 
 
-def gpus(monitoring: Monitoring) -> dict[str, Any]:
+def gpus(monitoring: MonitoringSettings) -> dict[str, Any]:
     limits = monitoring.alerts
     node = 'Hostname=~"$node"'
     return dashboard(
@@ -202,7 +202,7 @@ def gpus(monitoring: Monitoring) -> dict[str, Any]:
     )
 
 
-def serving(monitoring: Monitoring) -> dict[str, Any]:
+def serving(monitoring: MonitoringSettings) -> dict[str, Any]:
     buckets = f"sum by (job, le) (rate(model_request_duration_seconds_bucket{{{MODEL}}}[{RATE}]))"
     return dashboard(
         "mlops-serving",
@@ -247,7 +247,7 @@ def serving(monitoring: Monitoring) -> dict[str, Any]:
     )
 
 
-def drift(monitoring: Monitoring) -> dict[str, Any]:
+def drift(monitoring: MonitoringSettings) -> dict[str, Any]:
     method = monitoring.drift.metric
     return dashboard(
         "mlops-drift",
@@ -325,7 +325,7 @@ def platform_health() -> dict[str, Any]:
     )
 
 
-def dashboards(monitoring: Monitoring) -> dict[str, dict[str, Any]]:
+def dashboards(monitoring: MonitoringSettings) -> dict[str, dict[str, Any]]:
     """Every dashboard by file name."""
     return {
         "mlops-training.json": training(),

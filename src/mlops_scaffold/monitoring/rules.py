@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from mlops_scaffold.spec.platform import Monitoring
+from mlops_scaffold.spec.platform import MonitoringSettings
 
 Rule = dict[str, Any]
 Group = dict[str, Any]
@@ -36,7 +36,7 @@ def _alert(name: str, expr: str, for_: str, severity: str, summary: str, descrip
     return rule
 
 
-def gpu_rules(monitoring: Monitoring) -> Group:
+def gpu_rules(monitoring: MonitoringSettings) -> Group:
     limits = monitoring.alerts
     memory = "DCGM_FI_DEV_FB_USED / (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE) * 100"
     return {
@@ -71,7 +71,7 @@ def gpu_rules(monitoring: Monitoring) -> Group:
     }
 
 
-def training_rules(monitoring: Monitoring, training_namespaces: list[str]) -> Group:
+def training_rules(monitoring: MonitoringSettings, training_namespaces: list[str]) -> Group:
     pending = monitoring.alerts.pending_minutes
     namespaces = "|".join(training_namespaces) or "none"
     return {
@@ -102,7 +102,7 @@ def _ratio(bad: str, total: str, window: str) -> str:
     return f"sum by (job) (rate({bad}[{window}])) / sum by (job) (rate({total}[{window}]))"
 
 
-def serving_rules(monitoring: Monitoring) -> Group:
+def serving_rules(monitoring: MonitoringSettings) -> Group:
     slo = monitoring.slo
     le = _bucket(slo.latency_ms)
     rules: list[Rule] = []
@@ -142,7 +142,7 @@ def serving_rules(monitoring: Monitoring) -> Group:
 
 
 def model_alerts(
-    monitoring: Monitoring, *, prefix: str = "", name: str = "", online: bool = True
+    monitoring: MonitoringSettings, *, prefix: str = "", name: str = "", online: bool = True
 ) -> list[Rule]:
     """The model alerts (drift, error rate, latency), from their one definition in the template
     (`templates/_partials/model-alerts.jinja`): for every model (`name` ""), or for one project."""
@@ -161,7 +161,7 @@ def model_alerts(
     return rules
 
 
-def model_rules(monitoring: Monitoring) -> Group:
+def model_rules(monitoring: MonitoringSettings) -> Group:
     rules = model_alerts(monitoring)
     if not monitoring.drift.enabled:
         rules = [rule for rule in rules if rule["alert"] != "ModelDriftHigh"]
@@ -201,7 +201,7 @@ def platform_rules(jobs: Iterable[str] = tuple(PLATFORM_SERVICES)) -> Group:
 
 
 def rule_groups(
-    monitoring: Monitoring, training_namespaces: list[str], platform_jobs: Iterable[str] = tuple(PLATFORM_SERVICES)
+    monitoring: MonitoringSettings, training_namespaces: list[str], platform_jobs: Iterable[str] = tuple(PLATFORM_SERVICES)
 ) -> list[Group]:
     """Every rule group; `platform_jobs` are the platform services running in the cluster."""
     return [

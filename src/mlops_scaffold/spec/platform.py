@@ -123,7 +123,7 @@ class RegistryRetention(SpecModel):
     untagged_days: int = Field(7, ge=1, description="Days an untagged image survives.")
 
 
-class ContainerRegistry(SpecModel):
+class ContainerRegistrySettings(SpecModel):
     """The OCI registry that CI pushes images to."""
 
     type: RegistryType | None = Field(
@@ -164,7 +164,7 @@ class MlflowAuth(SpecModel):
     )
 
 
-class ModelRegistry(SpecModel):
+class ModelRegistrySettings(SpecModel):
     """The MLflow tracking server and model registry."""
 
     type: Literal["mlflow"] = Field("mlflow", description="Only MLflow is supported.")
@@ -376,7 +376,7 @@ class AlertThresholds(SpecModel):
     error_rate: float = Field(0.05, gt=0, lt=1, description="Share of failed requests that raises an alert.")
 
 
-class Monitoring(SpecModel):
+class MonitoringSettings(SpecModel):
     """Metrics, dashboards, alerts and drift, on by default."""
 
     enabled: bool = True
@@ -388,14 +388,14 @@ class Monitoring(SpecModel):
     alerts: AlertThresholds = Field(default_factory=AlertThresholds)
 
     @model_validator(mode="after")
-    def _rules(self) -> Monitoring:
+    def _rules(self) -> MonitoringSettings:
         found = Violations()
         found.duplicates("channels", (c.name for c in self.channels), "channel")
         found.raise_if_any()
         return self
 
 
-class GitOps(SpecModel):
+class GitOpsSettings(SpecModel):
     """Argo CD and the repository it syncs from."""
 
     engine: Literal["argocd"] = "argocd"
@@ -420,7 +420,7 @@ class Ci(SpecModel):
 
 
 class Platform(SpecModel):
-    """The shared platform: cluster, registries, training, monitoring, GitOps and CI."""
+    """The shared platform: cluster, registries, training, monitoring, GitOpsSettings and CI."""
 
     api_version: Literal["mlops-scaffold/v1"] = Field("mlops-scaffold/v1", alias="apiVersion")
     kind: Literal["Platform"] = "Platform"
@@ -430,12 +430,12 @@ class Platform(SpecModel):
     aws: AwsSettings | None = Field(None, description="Required when target is aws.")
     gcp: GcpSettings | None = Field(None, description="Required when target is gcp.")
     environments: list[Environment] = Field(default_factory=_default_environments, max_length=MAX_ENVIRONMENTS)
-    container_registry: ContainerRegistry = Field(default_factory=ContainerRegistry)
-    model_registry: ModelRegistry = Field(default_factory=ModelRegistry)
+    container_registry: ContainerRegistrySettings = Field(default_factory=ContainerRegistrySettings)
+    model_registry: ModelRegistrySettings = Field(default_factory=ModelRegistrySettings)
     charts: Charts = Field(default_factory=Charts)
     training: Training = Field(default_factory=Training)
-    monitoring: Monitoring = Field(default_factory=Monitoring)
-    gitops: GitOps = Field(default_factory=GitOps)
+    monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
+    gitops: GitOpsSettings = Field(default_factory=GitOpsSettings)
     ci: Ci = Field(default_factory=Ci)
 
     @model_validator(mode="after")

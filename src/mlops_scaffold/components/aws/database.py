@@ -6,8 +6,8 @@ import pulumi
 import pulumi_aws as aws
 
 from mlops_scaffold.components import kube
-from mlops_scaffold.components.cloud import POSTGRES_PORT as PORT
 from mlops_scaffold.components.cloud import database_gib, postgres_uri
+from mlops_scaffold.constants import POSTGRES_PORT
 from mlops_scaffold.spec.platform import Database
 
 ENGINE_VERSION = "17.6"
@@ -34,7 +34,7 @@ class MlflowDatabase(pulumi.ComponentResource):
             name,
             vpc_id=vpc_id,
             description="PostgreSQL for MLflow, reachable from inside the VPC only",
-            ingress=[{"protocol": "tcp", "from_port": PORT, "to_port": PORT, "cidr_blocks": [vpc_cidr]}],
+            ingress=[{"protocol": "tcp", "from_port": POSTGRES_PORT, "to_port": POSTGRES_PORT, "cidr_blocks": [vpc_cidr]}],
             opts=child,
         )
         instance = aws.rds.Instance(
@@ -49,7 +49,7 @@ class MlflowDatabase(pulumi.ComponentResource):
             db_name="mlflow",
             username="mlflow",
             password=password,
-            port=PORT,
+            port=POSTGRES_PORT,
             db_subnet_group_name=subnets.name,
             vpc_security_group_ids=[firewall.id],
             backup_retention_period=spec.backup_retention_days,

@@ -8,7 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from mlops_scaffold.components.aws.policies import lifecycle_policy
-from mlops_scaffold.spec.platform import ContainerRegistry, ecr_host, image_repository
+from mlops_scaffold.spec.platform import ContainerRegistrySettings, ecr_host, image_repository
 
 
 class EcrRegistry(pulumi.ComponentResource):
@@ -18,7 +18,7 @@ class EcrRegistry(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        spec: ContainerRegistry,
+        spec: ContainerRegistrySettings,
         account_id: str,
         region: str,
         projects: list[str],

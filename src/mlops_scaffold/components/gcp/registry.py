@@ -7,10 +7,10 @@ from typing import Any
 import pulumi
 import pulumi_gcp as gcp
 
-from mlops_scaffold.spec.platform import ContainerRegistry, GcpSettings, artifact_registry_host
+from mlops_scaffold.spec.platform import ContainerRegistrySettings, GcpSettings, artifact_registry_host
 
 
-def cleanup_policies(spec: ContainerRegistry) -> Any:  # the SDK's TypedDicts, as plain data
+def cleanup_policies(spec: ContainerRegistrySettings) -> Any:  # the SDK's TypedDicts, as plain data
     return [
         {
             "id": "delete-untagged",
@@ -28,7 +28,7 @@ class ArtifactRegistry(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        spec: ContainerRegistry,
+        spec: ContainerRegistrySettings,
         settings: GcpSettings,
         projects: list[str],
         opts: pulumi.ResourceOptions | None = None,

@@ -159,10 +159,9 @@ def _state(repo: Path, original: dict[str, object]) -> str:
     return "updated"
 
 
-def test_sigint_leaves_every_repo_updated_on_its_branch_or_untouched(template: Path, tmp_path: Path) -> None:
-    repos = [generate(template, tmp_path / f"r{i:02d}", f"r{i:02d}") for i in range(12)]
-    before = {repo: fingerprint(repo) for repo in repos}
-    command = [sys.executable, "-m", "mlops_scaffold", "fleet", "update", "--to", "v2", "--trust", "--commit"]
+def _update_until_a_branch_appears(repos: list[Path], *options: str) -> subprocess.Popen[str]:
+    """`fleet update` with 2 workers as a user runs it, returned once some repo is mid-update."""
+    command = [sys.executable, "-m", "mlops_scaffold", "fleet", "update", "--to", "v2", "--trust", *options]
     process = subprocess.Popen(
         [*command, "--jobs", "2", *map(str, repos)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -170,7 +169,14 @@ def test_sigint_leaves_every_repo_updated_on_its_branch_or_untouched(template: P
     while not any(BRANCH in git(r, "branch") for r in repos):
         assert process.poll() is None, process.communicate()
         assert time.monotonic() < deadline
-        time.sleep(0.05)
+        time.sleep(0.02)
+    return process
+
+
+def test_sigint_leaves_every_repo_updated_on_its_branch_or_untouched(template: Path, tmp_path: Path) -> None:
+    repos = [generate(template, tmp_path / f"r{i:02d}", f"r{i:02d}") for i in range(12)]
+    before = {repo: fingerprint(repo) for repo in repos}
+    process = _update_until_a_branch_appears(repos, "--commit")
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=120)
     assert process.returncode == 130, out + err
@@ -198,15 +204,7 @@ def test_a_remote_template_is_cloned_once_and_read_locally(template: Path, tmp_p
 def test_a_worker_killed_mid_update_fails_its_repos_and_restores_them(template: Path, tmp_path: Path) -> None:
     repos = [generate(template, tmp_path / f"k{i:02d}", f"k{i:02d}") for i in range(8)]
     before = {repo: fingerprint(repo) for repo in repos}
-    command = [sys.executable, "-m", "mlops_scaffold", "fleet", "update", "--to", "v2", "--trust", "--format", "json"]
-    process = subprocess.Popen(
-        [*command, "--jobs", "2", *map(str, repos)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    deadline = time.monotonic() + 120
-    while not any(BRANCH in git(r, "branch") for r in repos):
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    process = _update_until_a_branch_appears(repos, "--format", "json")
     workers = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True, check=False)
     os.kill(int(workers.stdout.split()[0]), signal.SIGKILL)  # as the OOM killer would
     out, err = process.communicate(timeout=120)

@@ -336,3 +336,15 @@ def test_a_project_renders_the_platform_model_alerts_for_itself(tmp_path: Path, 
             mine["expr"].replace('model="churn", ', "").replace('job="churn", ', "").replace('{job="churn"}', "")
             == theirs["expr"]
         )
+
+
+def test_every_question_depends_only_on_questions_asked_before_it() -> None:
+    """copier evaluates `when`, defaults and validators in file order: a later answer is still
+    undefined there (an answer so hidden on `copier copy` but recorded on `copier update`)."""
+    names = [n for n in questions() if not n.startswith("_")]
+    for position, name in enumerate(names):
+        question = questions()[name]
+        text = " ".join(str(question.get(key, "")) for key in ("when", "default", "validator"))
+        used = {n for n in names if re.search(rf"\b{n}\b", text)} - {name}
+        later = sorted(n for n in used if names.index(n) > position)
+        assert later == [], f"{name} uses {later}, which copier asks later"

@@ -57,6 +57,7 @@ def test_dashboards_cover_the_issue_list() -> None:
         "MLOps / Model serving",
         "MLOps / Data and prediction drift",
         "MLOps / Platform health",
+        "MLOps outcomes",
     }
     serving = " ".join(_queries(BOARDS["mlops-serving.json"]))
     for quantile in ("0.50", "0.95", "0.99"):
@@ -84,3 +85,27 @@ def test_platform_provisions_every_dashboard_for_grafanas_sidecar() -> None:
     assert set(provisioned) == set(BOARDS)
     for m in maps:
         assert m["metadata"]["labels"]["grafana_dashboard"] == "1"
+
+
+def test_every_outcomes_panel_reads_the_outcome_recording_rules() -> None:
+    """The outcomes dashboard computes nothing itself: each query reads recording rules only, so the
+    promtool-tested rules are exactly what it shows."""
+    from promql import metric_names
+
+    from mlops_scaffold.monitoring.outcomes import outcome_group
+    from mlops_scaffold.spec.platform import Platform
+
+    recorded = {
+        r["record"] for r in outcome_group(Platform.model_validate({"name": "x"}), [])["rules"] if "record" in r
+    }
+    board = BOARDS["mlops-outcomes.json"]
+    queries = [grafana_to_promql(t["expr"]) for p in board["panels"] for t in p["targets"]]
+    assert len(queries) >= 12
+    for query in queries:
+        names = metric_names(query)
+        assert names, query
+        assert names <= recorded, f"{query} reads {sorted(names - recorded)}, which no outcome rule records"
+    assert recorded - set().union(*(metric_names(q) for q in queries)) <= {
+        "namespace:mlops_cost_usd:hourly",
+        "job:mlops_training_duration_seconds",
+    }

@@ -26,9 +26,10 @@ from servers import free_port, wait_for
 
 from mlops_scaffold.monitoring import drift, exporters
 from mlops_scaffold.monitoring.dashboards import dashboards
+from mlops_scaffold.monitoring.outcomes import outcome_group
 from mlops_scaffold.monitoring.rules import rule_groups
 from mlops_scaffold.render import render_project
-from mlops_scaffold.spec.platform import MonitoringSettings
+from mlops_scaffold.spec.platform import MonitoringSettings, Platform
 
 PACKAGE = REPO / "templates" / "src" / "{{ package_name }}"
 
@@ -43,7 +44,7 @@ def _scraped_names(text: str) -> set[str]:
 def _used() -> tuple[set[str], set[str]]:
     """(series names read, names recorded by our own recording rules)."""
     monitoring = MonitoringSettings()
-    groups = rule_groups(monitoring, ["churn"])
+    groups = [*rule_groups(monitoring, ["churn"]), outcome_group(Platform.model_validate({"name": "x"}), ["churn"])]
     recorded = {r["record"] for g in groups for r in g["rules"] if "record" in r}
     exprs = [r["expr"] for g in groups for r in g["rules"]]
     exprs += [
@@ -101,8 +102,9 @@ def test_batch_job_metrics_are_what_generated_jobs_push() -> None:
     report = drift.drift_report({"f0": [1.0, 2.0, 3.0]}, {"f0": [2.0, 3.0, 4.0]})
     namespace: dict[str, object] = {}
     exec(compile((PACKAGE / "pushgateway.py").read_text(), "pushgateway.py", "exec"), namespace)
-    training = namespace["training_success"]("churn", 1.0)  # type: ignore[operator]
-    pushed = _scraped_names(drift.to_prometheus(report, "churn")) | _scraped_names(training)
+    training = namespace["training_success"]("churn", 1.0, 2.0)  # type: ignore[operator]
+    checks = namespace["drift_check"]("churn", 1.0) + namespace["drift_detected"]("churn", 1.0)  # type: ignore[operator]
+    pushed = _scraped_names(drift.to_prometheus(report, "churn")) | _scraped_names(training) | _scraped_names(checks)
     assert pushed == exporters.BATCH
 
 

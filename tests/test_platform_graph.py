@@ -93,7 +93,7 @@ def test_gpu_spec_installs_operators_and_gpu_daemons_that_tolerate_the_taints() 
 def test_minimal_spec_installs_no_gpu_daemons_and_only_pytorch() -> None:
     _, run = planned("minimal")
     names = {r.inputs["name"] for r in run.of_type("kubernetes:helm.sh/v3:Release")}
-    assert names == {"kueue", "kubeflow-trainer", "zot", "argo-cd", "kube-prometheus-stack"}
+    assert names == {"kueue", "kubeflow-trainer", "zot", "argo-cd", "kube-prometheus-stack", "opencost"}
 
 
 def test_chart_mirror_and_override_apply() -> None:

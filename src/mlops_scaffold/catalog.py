@@ -43,6 +43,7 @@ CHARTS: dict[str, Chart] = {
     ),
     "nvidia-device-plugin": Chart("https://nvidia.github.io/k8s-device-plugin", "nvidia-device-plugin", "0.17.4"),
     "dcgm-exporter": Chart("https://nvidia.github.io/dcgm-exporter/helm-charts", "dcgm-exporter", "4.6.0"),
+    "opencost": Chart("https://opencost.github.io/opencost-helm-chart", "opencost", "2.5.17"),
     # aws only: scales EKS managed node groups, from zero for GPU pools
     "cluster-autoscaler": Chart("https://kubernetes.github.io/autoscaler", "cluster-autoscaler", "9.52.1"),
 }

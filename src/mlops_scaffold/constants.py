@@ -54,6 +54,11 @@ REGISTRY_PORT: int = _fact("registry", "port")
 MAX_ENVIRONMENTS = 8
 """Environments a platform may have: the project template has this many overlay slots (deploy/overlays)."""
 
+AWS_DB_INSTANCE_CLASS = "db.t4g.medium"
+"""The RDS instance class of the managed MLflow database on aws (priced by `plan`)."""
+GCP_DB_TIER = "db-custom-2-7680"
+"""The Cloud SQL tier of the managed MLflow database on gcp (priced by `plan`)."""
+
 ARGOCD_NAMESPACE = "argocd"
 POSTGRES_PORT = 5432
 S3_PORT = 8333

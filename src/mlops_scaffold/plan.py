@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Any, Literal
 
 from mlops_scaffold.components import build_platform
+from mlops_scaffold.cost import PRICES_DATE, PRICES_SOURCE, Estimate
 from mlops_scaffold.mock_engine import CapturedResource, MockRun, run_program
 from mlops_scaffold.spec import SpecSet
 
@@ -85,7 +86,7 @@ def _leaves(run: MockRun, component: CapturedResource) -> list[CapturedResource]
     return _sorted([r for r in run.children(component) if not r.type.startswith(COMPONENT_PREFIX)])
 
 
-def format_text(run: MockRun) -> str:
+def format_text(run: MockRun, cost: Estimate | None = None) -> str:
     lines: list[str] = []
     for component in _components(run):
         children = _leaves(run, component)
@@ -100,10 +101,29 @@ def format_text(run: MockRun) -> str:
     )
     lines.append("outputs:")
     lines += [f"  {k}: {json.dumps(v, sort_keys=True)}" for k, v in run.outputs.items()]
+    if cost is not None:
+        lines += ["", *format_cost(cost)]
     return "\n".join(lines) + "\n"
 
 
-def format_json(run: MockRun) -> str:
+def format_cost(cost: Estimate) -> list[str]:
+    """The estimate as text: one line per item of an environment, then the totals."""
+    low, high = cost.per_environment
+    environments = ", ".join(cost.environments)
+    lines = [f"estimated monthly cost, per environment ({environments}), USD:"]
+    for line in cost.lines:
+        span = f"{line.min:,.2f}" if line.min == line.max else f"{line.min:,.2f} to {line.max:,.2f}"
+        lines.append(f"  {line.item:<26} {span:>22}  {line.detail}")
+    lines += [f"  {'unpriced':<26} {item}" for item in cost.unpriced]
+    count = len(cost.environments)
+    lines.append(
+        f"  per environment: {low:,.2f} to {high:,.2f}; all {count}: {low * count:,.2f} to {high * count:,.2f}"
+    )
+    lines.append(f"  prices: {PRICES_SOURCE}, recorded {PRICES_DATE}; override with cost.prices in the spec")
+    return lines
+
+
+def format_json(run: MockRun, cost: Estimate | None = None) -> str:
     data: dict[str, Any] = {
         "resources": [
             {"type": r.type, "name": r.name, "urn": r.urn, "parent": r.parent, "inputs": r.inputs}
@@ -112,10 +132,12 @@ def format_json(run: MockRun) -> str:
         "outputs": run.outputs,
         "summary": dict(sorted(Counter(r.type for r in run.resources).items())),
     }
+    if cost is not None:
+        data["cost"] = cost.as_dict()
     return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
 
-def format_mermaid(run: MockRun) -> str:
+def format_mermaid(run: MockRun, cost: Estimate | None = None) -> str:
     """Components as boxes, their resources folded into one node per kind with a count."""
     lines = ["graph LR"]
     ids = {c.urn: f"c{i}" for i, c in enumerate(_components(run))}
@@ -137,5 +159,6 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def render_plan(run: MockRun, fmt: PlanFormat) -> str:
-    return FORMATTERS[fmt](run)
+def render_plan(run: MockRun, fmt: PlanFormat, cost: Estimate | None = None) -> str:
+    """The plan in `fmt`; text and json carry the cost estimate too, when given."""
+    return FORMATTERS[fmt](run, cost)

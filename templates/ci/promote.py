@@ -16,7 +16,7 @@ ENVIRONMENT = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 def set_tag(overlay: Path, tag: str) -> bool:
     """Rewrite the overlay's `newTag:`; say whether anything changed."""
     text = overlay.read_text()
-    updated, count = re.subn(r'(?m)^(\s*newTag:\s*).*$', lambda m: f'{m.group(1)}"{tag}"', text, count=1)
+    updated, count = re.subn(r"(?m)^(\s*newTag:\s*).*$", lambda m: f'{m.group(1)}"{tag}"', text, count=1)
     if count != 1:
         sys.exit(f"{overlay} has no newTag line")
     overlay.write_text(updated)

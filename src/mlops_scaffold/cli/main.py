@@ -112,11 +112,13 @@ def schema(kind: str | None, fmt: str, output: Path | None) -> None:
 @click.argument("specs", nargs=-1, type=click.Path(path_type=Path))
 def plan(fmt: str, stack: str, specs: Sequence[Path]) -> None:
     """Show what `pulumi up` on the platform stack would create, offline, from SPECS (default: built in)."""
+    from mlops_scaffold.cost import estimate
     from mlops_scaffold.plan import plan_platform, render_plan
 
     loaded = load_specs(list(specs)) if specs else default_specs()
     run = plan_platform(loaded, stack=stack)
-    click.echo(render_plan(run, "json" if fmt == "json" else "mermaid" if fmt == "mermaid" else "text"), nl=False)
+    cost = estimate(loaded.platform) if loaded.platform is not None else None
+    click.echo(render_plan(run, "json" if fmt == "json" else "mermaid" if fmt == "mermaid" else "text", cost), nl=False)
 
 
 @cli.command()

@@ -108,7 +108,14 @@ def argocd_values(platform: Platform) -> dict[str, Any]:
         "fullnameOverride": FULLNAME,
         "global": {"securityContext": kube.POD_SECURITY},
         "configs": {"params": {"server.insecure": False}, "cm": {"admin.enabled": True, "exec.enabled": False}},
-        "controller": {"metrics": {"enabled": True, "serviceMonitor": {"enabled": platform.monitoring.enabled}}},
+        "controller": {
+            "metrics": {
+                "enabled": True,
+                "serviceMonitor": {"enabled": platform.monitoring.enabled},
+                # argocd_app_labels then names each Application's project and environment (deployment frequency)
+                "applicationLabels": {"enabled": True, "labels": [PROJECT_LABEL, ENVIRONMENT_LABEL]},
+            }
+        },
         "server": {"metrics": {"enabled": True, "serviceMonitor": {"enabled": platform.monitoring.enabled}}},
         "repoServer": {"metrics": {"enabled": True, "serviceMonitor": {"enabled": platform.monitoring.enabled}}},
         "dex": {"enabled": False},

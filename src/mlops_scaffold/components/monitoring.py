@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from io import StringIO
 from typing import Any
 
@@ -13,9 +13,18 @@ from ruamel.yaml import YAML
 from mlops_scaffold.catalog import IMAGES, chart_for
 from mlops_scaffold.components import kube
 from mlops_scaffold.components.training_cluster import OPERATOR_NAMESPACES
-from mlops_scaffold.constants import MONITORING_NAMESPACE, PUSHGATEWAY_PORT, PUSHGATEWAY_SERVICE, PUSHGATEWAY_URL
+from mlops_scaffold.constants import (
+    ENVIRONMENT_LABEL,
+    MONITORING_NAMESPACE,
+    PROJECT_LABEL,
+    PUSHGATEWAY_PORT,
+    PUSHGATEWAY_SERVICE,
+    PUSHGATEWAY_URL,
+)
+from mlops_scaffold.cost import HOURS_PER_MONTH, PRICES_DATE, prices_for
 from mlops_scaffold.monitoring.alertmanager import alertmanager_config
 from mlops_scaffold.monitoring.dashboards import dashboards
+from mlops_scaffold.monitoring.outcomes import outcome_group
 from mlops_scaffold.monitoring.rules import PLATFORM_SERVICES, rule_groups
 from mlops_scaffold.spec.platform import MonitoringSettings, Platform
 
@@ -56,6 +65,8 @@ def stack_values(monitoring: MonitoringSettings) -> dict[str, Any]:
         "alertmanager": {
             "alertmanagerSpec": {"useExistingSecret": True, "configSecret": ALERTMANAGER_SECRET},
         },
+        # kube_namespace_labels then carries each namespace's project and environment (cost per project)
+        "kube-state-metrics": {"metricLabelsAllowlist": [f"namespaces=[{PROJECT_LABEL},{ENVIRONMENT_LABEL}]"]},
         "grafana": {
             "admin": {"existingSecret": GRAFANA_SECRET, "userKey": "admin-user", "passwordKey": "admin-password"},
             "sidecar": {
@@ -77,15 +88,52 @@ def in_cluster_services(platform: Platform) -> list[str]:
     return [job for job in PLATFORM_SERVICES if job != "zot" or platform.registry_type == "zot"]
 
 
-def prometheus_rule(
-    monitoring: MonitoringSettings, training_namespaces: list[str], platform_jobs: Iterable[str] = tuple(PLATFORM_SERVICES)
-) -> kube.Manifest:
+def prometheus_rule(platform: Platform, training_namespaces: list[str]) -> kube.Manifest:
+    """The platform's rules: component alerts for what the target runs, and the outcome rules."""
+    groups = rule_groups(platform.monitoring, training_namespaces, in_cluster_services(platform))
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "PrometheusRule",
         "metadata": kube.meta("mlops-platform", NAMESPACE, labels=kube.labels("monitoring")),
-        "spec": {"groups": rule_groups(monitoring, training_namespaces, platform_jobs)},
+        "spec": {"groups": [*groups, outcome_group(platform, training_namespaces)]},
     }
+
+
+def opencost_values(platform: Platform) -> dict[str, Any]:
+    """OpenCost reads kube-prometheus-stack's Prometheus and is scraped by it. On the kubernetes target
+    it prices nodes from the custom sheet `plan` uses too; on a cloud, from the cloud's prices."""
+    prices = prices_for(platform)
+    values: dict[str, Any] = {
+        "fullnameOverride": "opencost",
+        "opencost": {
+            "exporter": {"defaultClusterId": platform.name},
+            "prometheus": {
+                "internal": {
+                    "enabled": True,
+                    "serviceName": "kube-prometheus-stack-prometheus",
+                    "namespaceName": NAMESPACE,
+                    "port": 9090,
+                }
+            },
+            "metrics": {"serviceMonitor": {"enabled": True}},
+            "ui": {"enabled": False},
+        },
+    }
+    if platform.target == "kubernetes":
+        values["opencost"]["customPricing"] = {
+            "enabled": True,
+            "provider": "custom",
+            "costModel": {
+                "description": f"mlops-scaffold price sheet ({PRICES_DATE})",
+                "CPU": str(prices["kubernetes:cpu"]),
+                "RAM": str(prices["kubernetes:memory-gib"]),
+                "GPU": str(prices["kubernetes:gpu"]),
+                "storage": str(prices["kubernetes:storage-gib-month"] / HOURS_PER_MONTH),
+                "spotCPU": str(prices["kubernetes:cpu"] * prices["spot-share"]),
+                "spotRAM": str(prices["kubernetes:memory-gib"] * prices["spot-share"]),
+            },
+        }
+    return values
 
 
 def dashboard_config_maps(monitoring: MonitoringSettings) -> list[kube.Manifest]:
@@ -247,7 +295,7 @@ class Monitoring(pulumi.ComponentResource):
         )
         self.operator = stack
         custom = [
-            prometheus_rule(spec, training_namespaces, in_cluster_services(platform)),
+            prometheus_rule(platform, training_namespaces),
             *pushgateway_objects(workload_namespaces),
         ]
         if "ray" in platform.training.frameworks:
@@ -256,6 +304,10 @@ class Monitoring(pulumi.ComponentResource):
                 custom.append(ray_pod_monitor(training_namespaces))
         for manifest in custom:
             kube.declare(manifest, self, [stack])
+        # its chart renders a ServiceMonitor, so it waits for the operator's CRDs too
+        kube.helm_release(
+            "opencost", chart_for(platform, "opencost"), NAMESPACE, opencost_values(platform), self, [stack]
+        )
         self.register_outputs({"urls": self.urls})
 
 

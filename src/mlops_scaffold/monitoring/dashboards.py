@@ -325,6 +325,94 @@ def platform_health() -> dict[str, Any]:
     )
 
 
+def outcomes() -> dict[str, Any]:
+    """The four outcomes per project and environment, every query on the recording rules of
+    `monitoring/outcomes.py`."""
+    scope = 'project=~"$project", environment=~"$environment"'
+    return dashboard(
+        "mlops-outcomes",
+        "MLOps outcomes",
+        "Deployment frequency, training time, drift detection rate and infrastructure cost, per project and environment.",
+        [
+            Panel(
+                "Deployments per day",
+                {"{{project}} {{environment}}": f"project_environment:mlops_deployments:increase1d{{{scope}}}"},
+                description="Successful Argo CD syncs of each project's Application, over the last 24 hours.",
+            ),
+            Panel(
+                "Deployments per week",
+                {"{{project}} {{environment}}": f"project_environment:mlops_deployments:increase7d{{{scope}}}"},
+                kind="stat",
+            ),
+            Panel(
+                "Training time p50 / p95 (7 days)",
+                {
+                    "{{project}} p50": 'project:mlops_training_duration_seconds:p50_7d{project=~"$project"}',
+                    "{{project}} p95": 'project:mlops_training_duration_seconds:p95_7d{project=~"$project"}',
+                },
+                unit="s",
+                description="In-cluster training Jobs, from kube-state-metrics start and completion times.",
+            ),
+            Panel(
+                "Training runs still going",
+                {"{{namespace}}/{{job_name}}": 'job:mlops_training_running_seconds{namespace=~"$project"}'},
+                unit="s",
+                kind="table",
+            ),
+            Panel(
+                "Last training duration on a CI runner",
+                {"{{model}}": 'model:mlops_training_duration_seconds:last{model=~"$project"}'},
+                unit="s",
+                kind="stat",
+            ),
+            Panel(
+                "Queue wait p95 (1 day)",
+                {"{{cluster_queue}}": "cluster_queue:mlops_queue_wait_seconds:p95_1d"},
+                unit="s",
+            ),
+            Panel(
+                "Drift detection rate (7 and 30 days)",
+                {
+                    "{{model}} 7d": 'model:mlops_drift_detected:ratio7d{model=~"$project"}',
+                    "{{model}} 30d": 'model:mlops_drift_detected:ratio30d{model=~"$project"}',
+                },
+                unit="percentunit",
+            ),
+            Panel(
+                "Drift checks (7 and 30 days)",
+                {
+                    "{{model}} 7d": 'model:mlops_drift_checks:7d{model=~"$project"}',
+                    "{{model}} 30d": 'model:mlops_drift_checks:30d{model=~"$project"}',
+                },
+                kind="stat",
+            ),
+            Panel(
+                "Monthly cost per project and environment",
+                {"{{project}} {{environment}}": f"project_environment:mlops_cost_usd:monthly{{{scope}}}"},
+                unit="currencyUSD",
+                description="OpenCost's allocation at its node prices, at the current rate, times 730 hours.",
+            ),
+            Panel(
+                "Cluster monthly cost", {"cluster": "cluster:mlops_cost_usd:monthly"}, unit="currencyUSD", kind="stat"
+            ),
+            Panel(
+                "GPU idle cost per hour",
+                {"{{node}}": "node:mlops_gpu_idle_cost_usd:hourly"},
+                unit="currencyUSD",
+                description="Each GPU node's GPU price times the share of its GPUs unused (DCGM utilisation).",
+            ),
+        ],
+        [
+            _variable("project", "label_values(project_environment:mlops_deployments:increase7d, project)", "Project"),
+            _variable(
+                "environment",
+                "label_values(project_environment:mlops_deployments:increase7d, environment)",
+                "Environment",
+            ),
+        ],
+    )
+
+
 def dashboards(monitoring: MonitoringSettings) -> dict[str, dict[str, Any]]:
     """Every dashboard by file name."""
     return {
@@ -333,4 +421,5 @@ def dashboards(monitoring: MonitoringSettings) -> dict[str, dict[str, Any]]:
         "mlops-serving.json": serving(monitoring),
         "mlops-drift.json": drift(monitoring),
         "mlops-platform.json": platform_health(),
+        "mlops-outcomes.json": outcomes(),
     }

@@ -57,6 +57,9 @@ KUBE_STATE_METRICS = frozenset(
         "kube_deployment_spec_replicas",
         "kube_statefulset_status_replicas_ready",
         "kube_statefulset_replicas",
+        "kube_job_status_start_time",
+        "kube_job_status_completion_time",
+        "kube_namespace_labels",
     }
 )
 
@@ -76,7 +79,15 @@ SERVING = frozenset(
 SERVING_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 """Latency histogram buckets of a generated project's serve; an SLO latency must be one of them."""
 
-BATCH = frozenset({"model_drift_score", "model_training_last_success_timestamp_seconds"})
+BATCH = frozenset(
+    {
+        "model_drift_score",
+        "model_drift_last_check_timestamp_seconds",
+        "model_drift_last_detected_timestamp_seconds",
+        "model_training_last_success_timestamp_seconds",
+        "model_training_duration_seconds",
+    }
+)
 """What generated projects' drift and training jobs push to the Pushgateway."""
 
 PUSHGATEWAY = frozenset({"push_time_seconds", "push_failure_time_seconds"})
@@ -94,6 +105,25 @@ MLFLOW = frozenset(
 """What MLflow's `--expose-prometheus` emits (prometheus-flask-exporter, prefix mlflow), that we use."""
 
 
+ARGOCD = frozenset({"argocd_app_sync_total", "argocd_app_labels", "argocd_app_info"})
+"""What the Argo CD application controller emits that we use (`argocd_app_labels` carries the labels
+the chart's `controller.metrics.applicationLabels` lists)."""
+
+OPENCOST = frozenset(
+    {
+        "container_cpu_allocation",
+        "container_memory_allocation_bytes",
+        "container_gpu_allocation",
+        "node_cpu_hourly_cost",
+        "node_ram_hourly_cost",
+        "node_gpu_hourly_cost",
+        "node_gpu_count",
+        "node_total_hourly_cost",
+    }
+)
+"""What OpenCost's exporter emits that we use (its `/metrics`, documented for the pinned 1.11x images)."""
+
+
 def emitted() -> dict[str, frozenset[str]]:
     """Every exporter and the metric names it emits."""
     return {
@@ -105,4 +135,6 @@ def emitted() -> dict[str, frozenset[str]]:
         "pushgateway": PUSHGATEWAY,
         "prometheus": PROMETHEUS,
         "mlflow": MLFLOW,
+        "argocd": ARGOCD,
+        "opencost": OPENCOST,
     }

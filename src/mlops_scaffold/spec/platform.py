@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -34,6 +35,7 @@ def image_repository(project: str) -> str:
     """A project's image repository under the registry host: one repository per project, named the same
     under a folder of the project's name, so every registry (zot, ECR, Artifact Registry) takes the same path."""
     return f"{project}/{project}"
+
 
 Target = Literal["kubernetes", "aws", "gcp"]
 RegistryType = Literal["zot", "ecr", "artifact-registry"]
@@ -376,6 +378,23 @@ class AlertThresholds(SpecModel):
     error_rate: float = Field(0.05, gt=0, lt=1, description="Share of failed requests that raises an alert.")
 
 
+class OutcomeAlerts(SpecModel):
+    """Alerts on the platform's outcomes; each is off until it has a threshold, as each needs tuning."""
+
+    no_deployment_days: int | None = Field(
+        None,
+        ge=1,
+        le=90,
+        description="Alert when a project that deploys has not reached its last environment in this many days.",
+    )
+    training_p95_minutes: int | None = Field(
+        None, ge=1, description="Alert when a project's 7-day p95 training time, or a run still going, is above this."
+    )
+    drift_rate: float | None = Field(
+        None, gt=0, le=1, description="Alert when more than this share of a model's drift checks in 7 days found drift."
+    )
+
+
 class MonitoringSettings(SpecModel):
     """Metrics, dashboards, alerts and drift, on by default."""
 
@@ -386,11 +405,45 @@ class MonitoringSettings(SpecModel):
     drift: Drift = Field(default_factory=Drift)
     slo: Slo = Field(default_factory=Slo)
     alerts: AlertThresholds = Field(default_factory=AlertThresholds)
+    outcomes: OutcomeAlerts = Field(default_factory=OutcomeAlerts)
 
     @model_validator(mode="after")
     def _rules(self) -> MonitoringSettings:
         found = Violations()
         found.duplicates("channels", (c.name for c in self.channels), "channel")
+        found.raise_if_any()
+        return self
+
+
+PRICE_KEY = r"^((aws|gcp|kubernetes):[a-z0-9][-a-z0-9._]*|spot-share)$"
+
+
+class CostSettings(SpecModel):
+    """Prices for `plan`'s monthly estimate, and budgets that become alerts on OpenCost's figures."""
+
+    prices: dict[str, float] = Field(
+        default_factory=dict,
+        description="Prices over the package's table, keyed like it (aws:<instance type>, gcp:<machine type>, "
+        "kubernetes:cpu, ...): USD per hour, or per GiB-month for storage.",
+    )
+    budget_monthly_usd: float | None = Field(
+        None, gt=0, description="Alert when a cluster (one environment) costs more than this a month."
+    )
+    project_budgets: dict[str, float] = Field(
+        default_factory=dict, description="Alert when a project's namespaces cost more than this a month."
+    )
+
+    @model_validator(mode="after")
+    def _rules(self) -> CostSettings:
+        found = Violations()
+        for key, price in self.prices.items():
+            if re.match(PRICE_KEY, key) is None:
+                found.add(("prices", key), f"{key!r} is not a price key (aws:<type>, gcp:<type>, kubernetes:<item>)")
+            elif price < 0:
+                found.add(("prices", key), "a price cannot be negative")
+        for project, budget in self.project_budgets.items():
+            if budget <= 0:
+                found.add(("project_budgets", project), "a budget must be above 0")
         found.raise_if_any()
         return self
 
@@ -437,6 +490,7 @@ class Platform(SpecModel):
     monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
     gitops: GitOpsSettings = Field(default_factory=GitOpsSettings)
     ci: Ci = Field(default_factory=Ci)
+    cost: CostSettings = Field(default_factory=CostSettings)
 
     @model_validator(mode="after")
     def _rules(self) -> Platform:

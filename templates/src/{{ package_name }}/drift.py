@@ -5,21 +5,27 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import time
 from pathlib import Path
 
 import numpy as np
 
 from .data import FEATURE_NAMES, make_dataset
 from .drift_stats import drift_report, to_prometheus
-from .pushgateway import push
+from .pushgateway import drift_check, drift_detected, push
 
 
 def columns(features: np.ndarray) -> dict[str, list[float]]:
     return {name: features[:, i].tolist() for i, name in enumerate(FEATURE_NAMES)}
 
 
+def detected(report: dict[str, dict[str, float]], metric: str, threshold: float) -> bool:
+    """Whether any feature or the predictions drifted past the platform's threshold."""
+    return any(scores.get(metric, 0.0) > threshold for scores in report.values())
+
+
 def main() -> None:
-    from . import MODEL_NAME
+    from . import DRIFT_METRIC, DRIFT_THRESHOLD, MODEL_NAME
 
     reference, _ = make_dataset()
     seed = int(os.environ.get("DRIFT_SEED", "99"))
@@ -32,7 +38,10 @@ def main() -> None:
         ref_columns["prediction"] = np.asarray(model.predict_proba(reference)).tolist()
         cur_columns["prediction"] = np.asarray(model.predict_proba(current)).tolist()
     report = drift_report(ref_columns, cur_columns)
-    push("drift", {"model": MODEL_NAME}, to_prometheus(report, MODEL_NAME))
+    now = time.time()
+    push("drift", {"model": MODEL_NAME}, to_prometheus(report, MODEL_NAME) + drift_check(MODEL_NAME, now))
+    if detected(report, DRIFT_METRIC, DRIFT_THRESHOLD):
+        push("drift", {"model": MODEL_NAME, "signal": "detected"}, drift_detected(MODEL_NAME, now))
     print(json.dumps(report, indent=2, sort_keys=True))
 
 

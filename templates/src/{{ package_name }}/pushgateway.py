@@ -20,12 +20,26 @@ def push(job: str, grouping: dict[str, str], text: str) -> bool:
     return True
 
 
-def training_success(model: str, timestamp: float) -> str:
-    """The gauge behind the model staleness alert: when the model last trained and passed its gate."""
-    return (
-        "# HELP model_training_last_success_timestamp_seconds When the model last trained and passed its gate.\n"
-        "# TYPE model_training_last_success_timestamp_seconds gauge\n"
-        + 'model_training_last_success_timestamp_seconds{model="'
-        + model
-        + f'"}} {timestamp:.3f}\n'
-    )
+def _gauge(name: str, help_text: str, model: str, value: float) -> str:
+    return f"# HELP {name} {help_text}\n# TYPE {name} gauge\n" + name + '{model="' + model + f'"}} {value:.3f}\n'
+
+
+def training_success(model: str, timestamp: float, duration: float | None = None) -> str:
+    """The gauges of a passing training run: when (the staleness alert) and how long it took (the
+    platform's training-time outcome)."""
+    name = "model_training_last_success_timestamp_seconds"
+    text = _gauge(name, "When the model last trained and passed its gate.", model, timestamp)
+    if duration is not None:
+        text += _gauge("model_training_duration_seconds", "How long the last training run took.", model, duration)
+    return text
+
+
+def drift_check(model: str, timestamp: float) -> str:
+    """When the drift job last checked; the platform counts checks by the changes of this gauge."""
+    return _gauge("model_drift_last_check_timestamp_seconds", "When drift was last checked.", model, timestamp)
+
+
+def drift_detected(model: str, timestamp: float) -> str:
+    """When a check last found drift; pushed in a group of its own, so checks without drift keep it."""
+    name = "model_drift_last_detected_timestamp_seconds"
+    return _gauge(name, "When a drift check last found drift.", model, timestamp)

@@ -7,7 +7,7 @@ import pulumi_aws as aws
 
 from mlops_scaffold.components import kube
 from mlops_scaffold.components.cloud import database_gib, postgres_uri
-from mlops_scaffold.constants import POSTGRES_PORT
+from mlops_scaffold.constants import AWS_DB_INSTANCE_CLASS, POSTGRES_PORT
 from mlops_scaffold.spec.platform import Database
 
 ENGINE_VERSION = "17.6"
@@ -41,7 +41,7 @@ class MlflowDatabase(pulumi.ComponentResource):
             name,
             engine="postgres",
             engine_version=ENGINE_VERSION,
-            instance_class="db.t4g.medium",
+            instance_class=AWS_DB_INSTANCE_CLASS,
             allocated_storage=database_gib(spec.storage),
             storage_type="gp3",
             storage_encrypted=True,

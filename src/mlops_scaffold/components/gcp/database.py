@@ -7,6 +7,7 @@ import pulumi_gcp as gcp
 
 from mlops_scaffold.components import kube
 from mlops_scaffold.components.cloud import database_gib, postgres_uri
+from mlops_scaffold.constants import GCP_DB_TIER
 from mlops_scaffold.spec.platform import Database, GcpSettings
 
 VERSION = "POSTGRES_17"
@@ -35,7 +36,7 @@ class MlflowDatabase(pulumi.ComponentResource):
             database_version=VERSION,
             deletion_protection=deletion_protection,
             settings={
-                "tier": "db-custom-2-7680",
+                "tier": GCP_DB_TIER,
                 "disk_size": database_gib(spec.storage),
                 "disk_autoresize": True,
                 "availability_type": "REGIONAL" if deletion_protection else "ZONAL",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,12 +44,12 @@ def _series(name: str, labels: dict[str, str], values: str) -> dict[str, str]:
     return {"series": f"{name}{{{inner}}}", "values": values}
 
 
-def _sample(expr: str, at: str, samples: list[tuple[dict[str, str], float]]) -> dict[str, Any]:
+def _sample(expr: str, at: str, samples: Sequence[tuple[dict[str, str], float]]) -> dict[str, Any]:
     """A promql_expr_test of a recording rule: its series carry the rule's name too."""
-    samples = [({"__name__": expr, **labels}, value) for labels, value in samples]
+    named = [({"__name__": expr, **labels}, value) for labels, value in samples]
     exp = [
         {"labels": "{" + ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}", "value": value}
-        for labels, value in samples
+        for labels, value in named
     ]
     return {"expr": expr, "eval_time": at, "exp_samples": exp}
 

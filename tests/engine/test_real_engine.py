@@ -16,11 +16,13 @@ EXTRA_PROJECT = Path(__file__).parent / "specs" / "extra-project.yaml"
 
 
 def _expected_releases(paths: list[Path]) -> int:
-    """Helm releases the spec asks for: zot, kueue, argo-cd, kube-prometheus-stack, one per operator, GPU daemons."""
+    """Helm releases the spec asks for: zot, kueue, argo-cd, kube-prometheus-stack and OpenCost with monitoring,
+    one per operator, GPU daemons."""
     platform = load_specs(paths).platform
     assert platform is not None
     gpu = 2 if platform.training.has_gpus else 0
-    return 4 + len(platform.training.frameworks) + gpu
+    monitoring = 2 if platform.monitoring.enabled else 0
+    return 3 + monitoring + len(platform.training.frameworks) + gpu
 
 
 # one worker runs both cycles, one after the other, while the other worker runs the rest of the suite
@@ -43,7 +45,7 @@ def test_default_platform_full_cycle(tmp_path: Path) -> None:
 
 def test_gpu_platform_with_projects_and_one_added(tmp_path: Path) -> None:
     report = Cycle([EXAMPLE], tmp_path / "work", extra_project=EXTRA_PROJECT).run()
-    assert report.helm_releases == _expected_releases([EXAMPLE]) == 8
+    assert report.helm_releases == _expected_releases([EXAMPLE]) == 9
     assert report.second_preview_changes == 0
     assert report.refresh_changes == 0
     # the added project: its namespaces, quotas, policies, queue, CI identity and Argo CD objects, plus the

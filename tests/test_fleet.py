@@ -285,3 +285,30 @@ def test_the_copier_range_is_stated_alike_for_pip_and_for_copier() -> None:
     pinned = (Path(__file__).parents[1] / "constraints.txt").read_text().split("copier==")[1].split()[0]
     high = requirement.split(",<")[1]
     assert pinned.rsplit(".", 1)[0] < high
+
+
+def test_recovery_after_a_dead_worker_restores_or_keeps_what_it_finds(fleet: dict[str, Path]) -> None:
+    """What the parent finds when a worker dies: the repo mid-update on the branch (put back), the
+    update committed and the user back on main (kept, and said), or nothing started (untouched)."""
+    from mlops_scaffold.fleet.update import _recover
+
+    options = UpdateOptions("v2")
+    mid, committed, untouched = fleet["a"], fleet["c"], fleet["d"]
+    before = fingerprint(mid)
+    git(mid, "checkout", "-q", "-b", options.branch_name)
+    (mid / "half-written.txt").write_text("a render cut short\n")
+    edit(mid, "README.md", "line 2\n", "line 2 (half updated)\n", commit=False)
+    result = _recover(mid, options)
+    assert result.message.endswith("mid-update; the repo is restored")
+    assert fingerprint(mid) == before
+    assert BRANCH not in git(mid, "branch")
+
+    git(committed, "checkout", "-q", "-b", options.branch_name)
+    edit(committed, "README.md", "line 2\n", "line 2 (updated)\n")
+    git(committed, "checkout", "-q", "main")
+    kept = _recover(committed, options)
+    assert "after committing the update on template-update/v2" in kept.message
+    assert kept.branch == options.branch_name
+    assert BRANCH in git(committed, "branch")
+
+    assert _recover(untouched, options).message.endswith("before this repo was updated; it is untouched")

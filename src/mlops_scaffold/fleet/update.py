@@ -159,9 +159,14 @@ def _recover(path: Path, options: UpdateOptions) -> RepoResult:
     """A worker died (killed, out of memory) before it could report: put its repo back if it was
     mid-update (on the update's branch, which it made from where the user was), and say so."""
     died = "a fleet worker process died (killed or out of memory)"
+    branch = options.branch_name
     try:
         current = git(path, "symbolic-ref", "--quiet", "--short", "HEAD", check=False).strip()
-        if current != options.branch_name:
+        if current != branch:
+            if git(path, "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}", check=False).strip():
+                # it had committed the update and gone back to the user's branch: the work is kept
+                message = f"{died} after committing the update on {branch}; check that branch, then push it"
+                return RepoResult(str(path), "failed", message, branch=branch)
             return RepoResult(str(path), "failed", f"{died} before this repo was updated; it is untouched")
         git(path, "reset", "--quiet", "--hard", "HEAD")
         git(path, "clean", "--quiet", "-d", "--force")
@@ -337,7 +342,10 @@ def update_fleet(
                     future.cancel()
                 for future, index in futures.items():
                     if index not in results and not future.cancelled():
-                        results[index] = future.result()  # in flight: let it finish or restore
+                        try:
+                            results[index] = future.result()  # in flight: let it finish or restore
+                        except BrokenProcessPool:
+                            results[index] = _recover(paths[index], options)
     for index, path in enumerate(paths):
         results.setdefault(index, RepoResult(str(path), "skipped", "interrupted before it started"))
     return [results[i] for i in range(len(paths))], interrupted

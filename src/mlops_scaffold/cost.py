@@ -90,6 +90,8 @@ class Line:
     detail: str
     min: Decimal
     max: Decimal
+    pool: str | None = None
+    """The node pool this line prices, if it is one."""
 
     def as_dict(self) -> dict[str, Any]:
         return {"item": self.item, "detail": self.detail, "min": _usd(self.min), "max": _usd(self.max)}
@@ -115,11 +117,7 @@ class Estimate:
             "monthly_usd": {"min": _usd(low * count), "max": _usd(high * count)},
             "per_environment": {"min": _usd(low), "max": _usd(high)},
             "environments": list(self.environments),
-            "pools": {
-                x.item.removeprefix("node pool "): {"min": _usd(x.min), "max": _usd(x.max)}
-                for x in self.lines
-                if x.item.startswith("node pool ")
-            },
+            "pools": {x.pool: {"min": _usd(x.min), "max": _usd(x.max)} for x in self.lines if x.pool is not None},
             "lines": [x.as_dict() for x in self.lines],
             "unpriced": list(self.unpriced),
             "source": PRICES_SOURCE,
@@ -177,7 +175,7 @@ def estimate(platform: Platform) -> Estimate:
         size = pool.instance_type or "node"
         detail = f"{size} ({kind}{', spot' if pool.spot else ''}), {pool.min} to {pool.max} nodes"
         result.lines.append(
-            Line(f"node pool {pool.name}", detail, hourly * pool.min * month, hourly * pool.max * month)
+            Line(f"node pool {pool.name}", detail, hourly * pool.min * month, hourly * pool.max * month, pool.name)
         )
     target = platform.target
     if target != "kubernetes":
@@ -223,8 +221,4 @@ def _storage_lines(platform: Platform, prices: dict[str, Decimal]) -> list[Line]
     return lines
 
 
-def as_json(platform: Platform) -> dict[str, Any]:
-    return estimate(platform).as_dict()
-
-
-__all__ = ["PRICES", "PRICES_DATE", "PRICES_SOURCE", "Estimate", "Line", "as_json", "estimate"]
+__all__ = ["PRICES", "PRICES_DATE", "PRICES_SOURCE", "Estimate", "Line", "estimate"]

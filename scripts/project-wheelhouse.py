@@ -47,7 +47,7 @@ def main() -> None:
                     "--disable-pip-version-check",
                     "-d",
                     str(wheelhouse),
-                    f"{project}[dev]",
+                    f"{project}[dev,data]",
                     "pip",
                     "hatchling==1.27.0",
                     "editables",

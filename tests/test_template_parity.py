@@ -79,10 +79,32 @@ def test_every_project_question_defaults_to_what_answers_from_spec_gives_for_the
     expected = answers_from_spec(project(name="my-model"), Platform.model_validate({"name": "platform"}))
     for name, value in expected.items():
         assert name in defaults, f"render.py passes {name}, which copier.yml does not ask"
+        if name in ("dvc_remote", "dvc_endpoint"):
+            continue  # the platform's object store; copier's default is the offline local remote (below)
         default = defaults[name]
         if name == "registry":
             default = _env().from_string(default).render(facts=constants.facts())
         assert default == value, f"copier.yml's default for {name} is {default!r}; the spec's is {value!r}"
+
+
+def test_dvc_remote_is_the_platform_object_store_else_the_template_local_default() -> None:
+    assert questions()["dvc_remote"]["default"] == ""
+    assert "dvc_remote" not in answers_from_spec(project())
+    kubernetes = answers_from_spec(project(), Platform.model_validate({"name": "p"}))
+    assert kubernetes["dvc_remote"] == "s3://mlflow-artifacts/dvc/demo"
+    assert kubernetes["dvc_endpoint"] == constants.OBJECT_STORE_URL
+    own = answers_from_spec(project(data={"remote": "s3://team-data/demo"}), Platform.model_validate({"name": "p"}))
+    assert (own["dvc_remote"], own["dvc_endpoint"]) == ("s3://team-data/demo", "")
+    off = answers_from_spec(project(data={"dvc": False}), Platform.model_validate({"name": "p"}))
+    assert off["dvc"] is False and "dvc_remote" not in off
+
+
+@pytest.mark.parametrize(
+    "remote",
+    ["s3://bucket/dvc/demo", "gs://my.bucket/x", "s3://ab", "data/remote", "/srv/dvc", "http://x/y", "s3://A/b", "a b"],
+)
+def test_dvc_remote_validator_agrees_with_the_spec(remote: str) -> None:
+    assert copier_accepts("dvc_remote", remote) == spec_accepts(lambda: project(data={"remote": remote}))
 
 
 def test_environments_default_is_the_platform_default() -> None:

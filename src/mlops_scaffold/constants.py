@@ -44,6 +44,8 @@ DNS_NAMESPACE: str = _fact("dns", "namespace")
 MLFLOW_NAMESPACE: str = _fact("mlflow", "namespace")
 MLFLOW_SERVICE: str = _fact("mlflow", "service")
 MLFLOW_PORT: int = _fact("mlflow", "port")
+OBJECT_STORE_SERVICE: str = _fact("object_store", "service")
+S3_PORT: int = _fact("object_store", "port")
 MONITORING_NAMESPACE: str = _fact("monitoring", "namespace")
 PUSHGATEWAY_SERVICE: str = _fact("pushgateway", "service")
 PUSHGATEWAY_PORT: int = _fact("pushgateway", "port")
@@ -61,7 +63,6 @@ GCP_DB_TIER = "db-custom-2-7680"
 
 ARGOCD_NAMESPACE = "argocd"
 POSTGRES_PORT = 5432
-S3_PORT = 8333
 
 
 def service_host(service: str, namespace: str, port: int | None = None) -> str:
@@ -72,5 +73,7 @@ def service_host(service: str, namespace: str, port: int | None = None) -> str:
 
 MLFLOW_URL = f"http://{service_host(MLFLOW_SERVICE, MLFLOW_NAMESPACE, MLFLOW_PORT)}"
 PUSHGATEWAY_URL = f"http://{service_host(PUSHGATEWAY_SERVICE, MONITORING_NAMESPACE, PUSHGATEWAY_PORT)}"
+OBJECT_STORE_URL = f"http://{service_host(OBJECT_STORE_SERVICE, MLFLOW_NAMESPACE, S3_PORT)}"
+"""The in-cluster S3 API (the artifact store on the kubernetes target): MLflow's artifacts, DVC's remote."""
 REGISTRY_HOST = service_host(REGISTRY_SERVICE, REGISTRY_NAMESPACE, REGISTRY_PORT)
 """The in-cluster zot registry that images are pushed to and pulled from."""

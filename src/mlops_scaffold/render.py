@@ -12,7 +12,7 @@ from typing import Any
 
 from mlops_scaffold import __version__
 from mlops_scaffold.bundle import template_root
-from mlops_scaffold.constants import ANSWERS_FILE
+from mlops_scaffold.constants import ANSWERS_FILE, OBJECT_STORE_URL
 from mlops_scaffold.errors import RenderError, UsageError
 from mlops_scaffold.spec import Platform, Project
 
@@ -38,7 +38,13 @@ def answers_from_spec(project: Project, platform: Platform | None = None) -> dic
         "training_schedule": project.training.schedule or "",
         "serving_mode": project.serving.mode,
         "platform_stack": project.platform_stack,
+        "dvc": project.data.dvc,
     }
+    if project.data.dvc:
+        remote, endpoint = data_remote(project, platform)
+        if remote:
+            answers["dvc_remote"] = remote
+            answers["dvc_endpoint"] = endpoint
     if project.serving.mode == "online":
         answers["serving_autoscaling"] = scaling.enabled
         if scaling.enabled:
@@ -63,6 +69,19 @@ def answers_from_spec(project: Project, platform: Platform | None = None) -> dic
             answers["alert_error_rate"] = monitoring.alerts.error_rate
             answers["latency_ms"] = monitoring.slo.latency_ms
     return answers
+
+
+def data_remote(project: Project, platform: Platform | None) -> tuple[str, str]:
+    """The project's DVC remote and its S3 endpoint ("" for the cloud's own): the spec's
+    `data.remote`, else the platform's object store (its artifact bucket, under dvc/<project>),
+    else nothing, and the template's local remote stands."""
+    if project.data.remote:
+        return project.data.remote, ""
+    if platform is None:
+        return "", ""
+    scheme = "gs" if platform.target == "gcp" and platform.artifact_store_type == "managed" else "s3"
+    remote = f"{scheme}://{platform.model_registry.artifact_store.bucket}/dvc/{project.name}"
+    return remote, OBJECT_STORE_URL if platform.artifact_store_type == "in-cluster" else ""
 
 
 def environment_answers(platform: Platform) -> list[dict[str, Any]]:

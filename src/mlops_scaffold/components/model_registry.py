@@ -10,7 +10,16 @@ import pulumi
 from mlops_scaffold.catalog import IMAGES
 from mlops_scaffold.components import kube
 from mlops_scaffold.components.cloud import ManagedModelStore
-from mlops_scaffold.constants import MLFLOW_NAMESPACE, MLFLOW_PORT, MLFLOW_SERVICE, MLFLOW_URL, POSTGRES_PORT, S3_PORT
+from mlops_scaffold.constants import (
+    MLFLOW_NAMESPACE,
+    MLFLOW_PORT,
+    MLFLOW_SERVICE,
+    MLFLOW_URL,
+    OBJECT_STORE_SERVICE,
+    OBJECT_STORE_URL,
+    POSTGRES_PORT,
+    S3_PORT,
+)
 from mlops_scaffold.spec import Platform
 
 NAMESPACE = MLFLOW_NAMESPACE
@@ -121,7 +130,7 @@ def s3_objects(platform: Platform) -> list[kube.Manifest]:
     }
     return [
         _stateful_set("s3", S3, "artifact-store", pod, platform.model_registry.artifact_store.storage),
-        _service("s3", S3, S3_PORT, "s3"),
+        _service(OBJECT_STORE_SERVICE, S3, S3_PORT, "s3"),
     ]
 
 
@@ -146,7 +155,7 @@ def mlflow_objects(platform: Platform, artifacts_destination: str | None = None)
         args.append("--app-name=basic-auth")
     env = [
         _secret_env("MLFLOW_BACKEND_STORE_URI", "mlflow", "backend-store-uri"),
-        {"name": "MLFLOW_S3_ENDPOINT_URL", "value": f"http://s3.{NAMESPACE}.svc.cluster.local:{S3_PORT}"},
+        {"name": "MLFLOW_S3_ENDPOINT_URL", "value": OBJECT_STORE_URL},
         _secret_env("AWS_ACCESS_KEY_ID", "mlflow", "s3-access-key"),
         _secret_env("AWS_SECRET_ACCESS_KEY", "mlflow", "s3-secret-key"),
         _secret_env("MLFLOW_FLASK_SERVER_SECRET_KEY", "mlflow", "flask-secret-key"),

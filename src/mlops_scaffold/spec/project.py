@@ -52,6 +52,21 @@ class Serving(SpecModel):
     autoscaling: Autoscaling = Field(default_factory=Autoscaling)
 
 
+REMOTE_PATTERN = r"^((s3|gs)://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[-A-Za-z0-9_./]*)?|[-A-Za-z0-9_./]+)$"
+
+
+class DataSettings(SpecModel):
+    """How the project versions its data."""
+
+    dvc: bool = Field(True, description="Version data and the pipeline with DVC (dvc.yaml, params.yaml, dvc.lock).")
+    remote: str | None = Field(
+        None,
+        pattern=REMOTE_PATTERN,
+        description="DVC remote: s3:// or gs:// URL, or a local folder. Default: the platform's object store "
+        "(its artifact bucket, under dvc/<project>), else a local folder for offline use.",
+    )
+
+
 class Project(SpecModel):
     """One ML project: its code skeleton, training and serving."""
 
@@ -71,6 +86,7 @@ class Project(SpecModel):
     python_version: PythonVersion = Field("3.12", description="Python version of the project.")
     training: ProjectTraining = Field(default_factory=ProjectTraining)
     serving: Serving = Field(default_factory=Serving)
+    data: DataSettings = Field(default_factory=DataSettings)
     platform_stack: str = Field(
         "organization/platform/dev",
         pattern=STACK_PATTERN,

@@ -1,15 +1,17 @@
-"""Metrics and the quality gate a model must pass before it is registered."""
+"""Pipeline stage 3: metrics on the test split, the quality gate, the ROC curve and the model card.
+
+The gate (the lowest acceptable value of each metric) is `evaluate.gate` in params.yaml. This stage
+records whether the model passed; `register` then moves the `champion` alias only if it did.
+"""
 
 from __future__ import annotations
 
 import json
-import sys
+import pickle
 from pathlib import Path
 
 import numpy as np
 
-GATE = {"accuracy": 0.8, "roc_auc": 0.85}
-"""Lowest acceptable value of each metric."""
 ARTIFACTS = Path("artifacts")
 
 
@@ -37,20 +39,51 @@ def metrics(labels: np.ndarray, scores: np.ndarray) -> dict[str, float]:
     return {"accuracy": float((predictions == labels).mean()), "roc_auc": roc_auc(labels, scores)}
 
 
-def failed_gates(values: dict[str, float], gate: dict[str, float] = GATE) -> list[str]:
-    return [f"{name} {values[name]:.3f} < {low}" for name, low in gate.items() if values[name] < low]
+def gate() -> dict[str, float]:
+    """The lowest acceptable value of each metric: params.yaml's `evaluate.gate`."""
+    from .params import load
+
+    return {name: float(low) for name, low in load()["evaluate"]["gate"].items()}
+
+
+def failed_gates(values: dict[str, float], thresholds: dict[str, float] | None = None) -> list[str]:
+    thresholds = gate() if thresholds is None else thresholds
+    return [f"{name} {values[name]:.3f} < {low}" for name, low in thresholds.items() if values[name] < low]
+
+
+def roc_points(labels: np.ndarray, scores: np.ndarray, steps: int = 50) -> list[tuple[float, float, float]]:
+    """(threshold, false positive rate, true positive rate) at evenly spaced thresholds, for `dvc plots`."""
+    positives, negatives = max(int((labels == 1).sum()), 1), max(int((labels != 1).sum()), 1)
+    points = []
+    for threshold in np.linspace(1.0, 0.0, steps + 1):
+        predicted = scores >= threshold
+        tpr = float((predicted & (labels == 1)).sum() / positives)
+        fpr = float((predicted & (labels != 1)).sum() / negatives)
+        points.append((round(float(threshold), 4), round(fpr, 6), round(tpr, 6)))
+    return points
 
 
 def main() -> None:
-    path = ARTIFACTS / "metrics.json"
-    if not path.exists():
-        sys.exit("no artifacts/metrics.json: run `make train` first")
-    values = json.loads(path.read_text())
-    failures = failed_gates(values)
-    print(json.dumps(values, indent=2))
-    if failures:
-        sys.exit("gate failed: " + "; ".join(failures))
-    print("gate passed")
+    from .data import read_split
+    from .model_card import build, markdown
+
+    model_path = ARTIFACTS / "model.pkl"
+    if not model_path.is_file():
+        raise SystemExit(f"no {model_path}: run `make train` first")
+    with model_path.open("rb") as handle:
+        model = pickle.load(handle)  # noqa: S301 - our own artifact
+    _, x_test, _, y_test = read_split()
+    scores = np.asarray(model.predict_proba(x_test), dtype=float)
+    values = metrics(y_test, scores)
+    thresholds = gate()
+    (ARTIFACTS / "metrics.json").write_text(json.dumps(values, indent=2, sort_keys=True) + "\n")
+    rows = "".join(f"{t},{f},{p}\n" for t, f, p in roc_points(y_test, scores))
+    (ARTIFACTS / "roc.csv").write_text("threshold,fpr,tpr\n" + rows)
+    card = build(values, thresholds, failed_gates(values, thresholds))
+    (ARTIFACTS / "model_card.json").write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")
+    (ARTIFACTS / "model_card.md").write_text(markdown(card))
+    print(json.dumps(values, sort_keys=True))
+    print("gate passed" if card["gate"]["passed"] else "gate failed: " + "; ".join(card["gate"]["failures"]))
 
 
 if __name__ == "__main__":

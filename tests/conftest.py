@@ -12,6 +12,9 @@ from types import ModuleType
 
 import pytest
 
+# the real servers (PostgreSQL, S3, MLflow) and the scratch folder that the real-project tests share
+from servers import mlflow_server, postgres, s3, workdir  # noqa: F401
+
 from mlops_scaffold.cli.main import main
 
 REPO = Path(__file__).resolve().parent.parent

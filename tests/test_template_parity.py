@@ -96,7 +96,8 @@ def test_dvc_remote_is_the_platform_object_store_else_the_template_local_default
     own = answers_from_spec(project(data={"remote": "s3://team-data/demo"}), Platform.model_validate({"name": "p"}))
     assert (own["dvc_remote"], own["dvc_endpoint"]) == ("s3://team-data/demo", "")
     off = answers_from_spec(project(data={"dvc": False}), Platform.model_validate({"name": "p"}))
-    assert off["dvc"] is False and "dvc_remote" not in off
+    assert off["dvc"] is False
+    assert "dvc_remote" not in off
 
 
 @pytest.mark.parametrize(

@@ -151,10 +151,14 @@ def test_only_a_line_both_sides_changed_conflicts(origin: Path, tmp_path: Path, 
         if name != ".copier-answers.yml" and (new / name).is_file() and (new / name).read_bytes() != data
     )
     assert shared, f"nothing changed between v{release} and {head_tag()}"
-    # the first line the template changed in a file both versions have; the team changes it too
-    name = shared[0]
-    before, after = (old / name).read_text().splitlines(), (new / name).read_text().splitlines()
-    index = next(i for i, line in enumerate(before) if i >= len(after) or after[i] != line)
+
+    def first_changed_line(name: str) -> int | None:
+        before, after = (old / name).read_text().splitlines(), (new / name).read_text().splitlines()
+        return next((i for i, line in enumerate(before) if i >= len(after) or after[i] != line), None)
+
+    # the first line the template changed (not only appended after) in a file both versions have;
+    # the team changes it too
+    name, index = next((n, i) for n in shared if (i := first_changed_line(n)) is not None)
     repo = shutil.copytree(old, tmp_path / "project")
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", "-A")

@@ -272,7 +272,10 @@ def spec_pairs(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
                 "target_cpu_percent": draw(st.integers(1, 100)),
             },
         },
+        "data": draw(st.sampled_from([{}, {"dvc": False}, {"remote": "s3://team-data/x"}, {"remote": "/srv/dvc"}])),
     }
+    if draw(st.booleans()):
+        platform |= {"target": "gcp", "gcp": {"project": "demo-project-1", "region": "us-central1"}}
     return platform, spec
 
 
@@ -295,6 +298,16 @@ def test_any_valid_project_renders_and_reflects_its_spec(
     assert rendered.training == spec.training
     assert rendered.framework == spec.framework
     assert rendered.serving.mode == spec.serving.mode
+    assert rendered.data.dvc == spec.data.dvc
+
+    # DVC's pipeline and its remote: the spec's, else the platform's bucket (gs:// on gcp)
+    assert (out / "dvc.yaml").exists() == spec.data.dvc
+    if spec.data.dvc:
+        remote = spec.data.remote or f"{'gs' if platform.target == 'gcp' else 's3'}://mlflow-artifacts/dvc/{spec.name}"
+        assert f"url = {remote}\n" in (out / ".dvc/config").read_text()
+        assert rendered.data.remote == remote
+        extra = "dvc-gs" if remote.startswith("gs://") else "dvc-s3"
+        assert f'"{extra}==' in (out / "pyproject.toml").read_text()
 
     # the training Job's resources, and the schedule or its absence
     cluster = (out / "ci/cluster.py").read_text()

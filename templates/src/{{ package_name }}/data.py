@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 N_FEATURES = 8
@@ -27,27 +25,3 @@ def train_test_split(
     cut = int(len(labels) * (1 - test_share))
     train, test = order[:cut], order[cut:]
     return features[train], features[test], labels[train], labels[test]
-
-
-PREPARED = Path("data/prepared")
-"""Where `prepare` writes the train/test split that training and evaluation read (a DVC output)."""
-
-
-def write_split(
-    directory: Path, x_train: np.ndarray, x_test: np.ndarray, y_train: np.ndarray, y_test: np.ndarray
-) -> None:
-    """train.csv and test.csv: the features, then the label; plain text, so the same data gives the same bytes."""
-    directory.mkdir(parents=True, exist_ok=True)
-    header = ",".join([*FEATURE_NAMES, "label"])
-    for name, features, labels in (("train", x_train, y_train), ("test", x_test, y_test)):
-        table = np.column_stack([features, labels])
-        np.savetxt(directory / f"{name}.csv", table, delimiter=",", header=header, comments="", fmt="%.17g")
-
-
-def read_split(directory: Path = PREPARED) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The split `prepare` wrote: x_train, x_test, y_train, y_test."""
-    if not (directory / "train.csv").is_file():
-        raise SystemExit(f"no prepared data in {directory}: run `make train` (or `python -m <package>.prepare`)")
-    train = np.loadtxt(directory / "train.csv", delimiter=",", skiprows=1, ndmin=2)
-    test = np.loadtxt(directory / "test.csv", delimiter=",", skiprows=1, ndmin=2)
-    return train[:, :-1], test[:, :-1], train[:, -1].astype(np.int64), test[:, -1].astype(np.int64)

@@ -64,8 +64,8 @@ def roc_points(labels: np.ndarray, scores: np.ndarray, steps: int = 50) -> list[
 
 
 def main() -> None:
-    from .data import read_split
     from .model_card import build, markdown
+    from .prepare import read_split
 
     model_path = ARTIFACTS / "model.pkl"
     if not model_path.is_file():

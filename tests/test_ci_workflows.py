@@ -7,18 +7,16 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
-from conftest import CliRunner, require_tool
+from ci_lint import check_github_structure, lint_github, lint_gitlab, load_yaml
+from conftest import CliRunner
 from project_renders import IDS, MATRIX, rendered
-from ruamel.yaml import YAML
 
 from mlops_scaffold.ci.identity import authentication_config, ci_username
 from mlops_scaffold.ci.platform import platform_ci_files
 from mlops_scaffold.spec import Platform, SpecSet, parse_text
 
-SHA_PIN = re.compile(r"^[^@\s]+@[0-9a-f]{40}$")
 GITHUB_MATRIX = [(c, i) for c, i in zip(MATRIX, IDS, strict=True) if c[1] == "github"]
 GITLAB_MATRIX = [(c, i) for c, i in zip(MATRIX, IDS, strict=True) if c[1] == "gitlab"]
 PLATFORMS = {
@@ -29,76 +27,6 @@ PLATFORMS = {
 }
 
 
-def _load(path: Path) -> dict[str, Any]:
-    data = YAML(typ="safe").load(path.read_text())
-    assert isinstance(data, dict)
-    return data
-
-
-def lint_github(workflows: list[Path]) -> None:
-    """actionlint (with shellcheck), check-jsonschema and zizmor, each with zero findings that matter."""
-    shellcheck = require_tool("shellcheck")
-    lint = subprocess.run(
-        [require_tool("actionlint"), f"-shellcheck={shellcheck}", *map(str, workflows)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert lint.returncode == 0, lint.stdout + lint.stderr
-    schema = subprocess.run(
-        [require_tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *map(str, workflows)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert schema.returncode == 0, schema.stdout + schema.stderr
-    audit = subprocess.run(
-        [require_tool("zizmor"), "--offline", "--format", "json", *map(str, workflows)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    findings = json.loads(audit.stdout)
-    serious = [f for f in findings if f["determinations"]["severity"].lower() in ("medium", "high")]
-    assert serious == [], [(f["ident"], f["desc"]) for f in serious]
-
-
-def lint_gitlab(path: Path) -> dict[str, Any]:
-    """check-jsonschema with GitLab's CI schema; returns the parsed file."""
-    schema = subprocess.run(
-        [require_tool("check-jsonschema"), "--builtin-schema", "vendor.gitlab-ci", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert schema.returncode == 0, schema.stdout + schema.stderr
-    return _load(path)
-
-
-def check_github_structure(workflows: list[Path]) -> None:
-    for path in workflows:
-        workflow = _load(path)
-        triggers = workflow["on"]  # ruamel reads YAML 1.2, where `on` stays a string
-        assert "pull_request_target" not in triggers, path
-        assert workflow["permissions"] == {}, f"{path}: no default permissions at the top"
-        assert "concurrency" in workflow, path
-        for name, job in workflow["jobs"].items():
-            assert isinstance(job.get("timeout-minutes"), int), f"{path}:{name} needs timeout-minutes"
-            assert isinstance(job.get("permissions"), dict), f"{path}:{name} needs explicit permissions"
-            assert "write-all" not in json.dumps(job["permissions"])
-            for step in job["steps"]:
-                if "uses" in step:
-                    assert SHA_PIN.match(step["uses"]), f"{path}:{name}: {step['uses']} is not SHA-pinned"
-                    if step["uses"].startswith("actions/checkout@"):
-                        assert step["with"]["persist-credentials"] is False
-                if "run" in step:
-                    assert "${{" not in step["run"], f"{path}:{name}: expressions belong in env, not run"
-        text = path.read_text()
-        for line in text.splitlines():
-            if "uses:" in line:
-                assert re.search(r"@[0-9a-f]{40} # v\d", line), f"{path}: {line.strip()} lacks a version comment"
-
-
 @pytest.mark.parametrize("combo", [c for c, _ in GITHUB_MATRIX], ids=[i for _, i in GITHUB_MATRIX])
 def test_project_github_workflows(combo: tuple[str, str, str, str]) -> None:
     root = rendered(combo)
@@ -107,11 +35,11 @@ def test_project_github_workflows(combo: tuple[str, str, str, str]) -> None:
     assert not (root / ".gitlab-ci.yml").exists()
     lint_github(workflows)
     check_github_structure(workflows)
-    deploy = _load(root / ".github" / "workflows" / "deploy.yml")
+    deploy = load_yaml(root / ".github" / "workflows" / "deploy.yml")
     # environments before the first that needs approval follow each build; deploy.yml offers the rest
     assert deploy["on"]["workflow_dispatch"]["inputs"]["environment"]["options"] == ["prod"]
     assert deploy["jobs"]["promote"]["environment"] == "${{ inputs.environment }}"
-    build = _load(root / ".github" / "workflows" / "build.yml")
+    build = load_yaml(root / ".github" / "workflows" / "build.yml")
     assert [j for j in build["jobs"] if j.startswith("promote-")] == ["promote-dev", "promote-staging"]
     assert build["jobs"]["promote-staging"]["environment"] == "staging"
     assert build["jobs"]["promote-staging"]["needs"] == "promote-dev"
@@ -119,7 +47,7 @@ def test_project_github_workflows(combo: tuple[str, str, str, str]) -> None:
     push = next(s for s in build["jobs"]["image"]["steps"] if "build-push-action" in s.get("uses", ""))
     assert push["with"]["provenance"] == "mode=max"
     assert push["with"]["sbom"] is True
-    train = _load(root / ".github" / "workflows" / "train.yml")
+    train = load_yaml(root / ".github" / "workflows" / "train.yml")
     gpu = answers_gpus(combo)
     assert ("id-token" in train["jobs"]["train"]["permissions"]) == bool(gpu), "only cluster training needs OIDC"
 
@@ -169,11 +97,11 @@ def test_platform_ci(name: str, tmp_path: Path) -> None:
         assert [p.name for p in workflows] == ["platform-drift.yml", "platform-preview.yml", "platform-up.yml"]
         lint_github(workflows)
         check_github_structure(workflows)
-        up = _load(tmp_path / ".github" / "workflows" / "platform-up.yml")["jobs"]
+        up = load_yaml(tmp_path / ".github" / "workflows" / "platform-up.yml")["jobs"]
         assert [job["environment"] for job in up.values()] == envs
         drift = (tmp_path / ".github" / "workflows" / "platform-drift.yml").read_text()
         assert "--expect-no-changes" in drift
-        assert "schedule" in _load(tmp_path / ".github" / "workflows" / "platform-drift.yml")["on"]
+        assert "schedule" in load_yaml(tmp_path / ".github" / "workflows" / "platform-drift.yml")["on"]
         preview = (tmp_path / ".github" / "workflows" / "platform-preview.yml").read_text()
         assert "GITHUB_STEP_SUMMARY" in preview
     else:

@@ -222,6 +222,8 @@ ENVIRONMENT_CASES: list[list[dict[str, Any]]] = [
     [{"name": f"e{i}"} for i in range(9)],
     [],
     [{"name": "Dev"}],
+    [{"name": "e" * 22}],
+    [{"name": "e" * 23}],  # the namespace <project>-<environment> would pass 63 characters
     [{"name": "dev", "min_replicas": 4, "max_replicas": 2}],
 ]
 

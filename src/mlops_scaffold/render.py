@@ -132,6 +132,9 @@ def render_project(
     import jinja2
     from plumbum import ProcessExecutionError
 
+    from mlops_scaffold.fleet.worker_caches import install_compile_cache
+
+    install_compile_cache()
     dst = dst.resolve()
     if dst.exists() and not dst.is_dir():
         raise UsageError(f"{dst} exists and is not a directory")

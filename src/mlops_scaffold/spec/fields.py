@@ -25,6 +25,8 @@ DnsLabel = Annotated[str, _dns_label(63)]
 """A Kubernetes DNS-1123 label: lower-case alphanumerics and '-', at most 63 characters."""
 
 ProjectName = Annotated[str, _dns_label(40)]
+EnvironmentName = Annotated[str, _dns_label(22)]
+"""At most 22 characters, so that a project's namespace `<project>-<environment>` is a DNS-1123 label (63)."""
 """A project name: a DNS-1123 label of at most 40 characters, leaving room for suffixes."""
 
 # --- Kubernetes quantities -------------------------------------------------------------

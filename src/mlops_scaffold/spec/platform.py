@@ -14,6 +14,7 @@ from mlops_scaffold.spec.fields import (
     Cron,
     DnsLabel,
     Duration,
+    EnvironmentName,
     KubernetesVersion,
     Quantity,
     SpecModel,
@@ -93,7 +94,9 @@ class GcpSettings(SpecModel):
 class Environment(SpecModel):
     """A deployment environment and how changes reach it."""
 
-    name: DnsLabel = Field(description="Environment name, e.g. dev, staging, prod.")
+    name: EnvironmentName = Field(
+        description="Environment name, e.g. dev, staging, prod; at most 22 characters (namespaces are <project>-<name>)."
+    )
     approval: bool = Field(False, description="Deploys to this environment wait for a manual approval.")
     auto_sync: bool = Field(True, description="Argo CD syncs this environment automatically.")
     min_replicas: int = Field(1, ge=0, description="Lowest replica count a model server may scale to here.")

@@ -1,12 +1,10 @@
-"""The copier template: a render matrix checked by the field's own tools, hostile answers, determinism."""
+"""The copier template: promtool unit tests, hostile answers, determinism, and `new` against plain copier.
 
 from __future__ import annotations
 
 import hashlib
-import re
 import shutil
 import subprocess
-import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -15,83 +13,14 @@ import copier
 import pytest
 from conftest import REPO, CliRunner, require_tool
 from fleet_repos import git
-from k8s_schemas import is_core, validate_core, validate_custom
-from project_renders import IDS, MATRIX, SERVING, TARGETS, answers_for, rendered
+from project_renders import MATRIX, SERVING, answers_for, rendered
 from ruamel.yaml import YAML
 
 from mlops_scaffold.errors import RenderError
 from mlops_scaffold.render import render_project
 from mlops_scaffold.spec import Project, parse_text
 
-
-def test_matrix_has_at_least_24_combinations() -> None:
-    assert len(set(MATRIX)) >= 24
-    assert {c[3] for c in MATRIX} == set(TARGETS)
-
-
-@pytest.mark.parametrize("combo", MATRIX, ids=IDS)
-def test_no_leftover_jinja_and_a_valid_project_spec(combo: tuple[str, str, str, str]) -> None:
-    root = rendered(combo)
-    for path in root.rglob("*"):
-        if path.is_file():
-            # ${{ ... }} is GitHub Actions' own expression syntax and {{ $labels.x }} Prometheus'
-            # alert templating: neither is leftover Jinja
-            text = re.sub(r"\$\{\{[^}]*\}\}|\{\{ \$labels\.[a-z_]+ \}\}", "", path.read_text())
-            assert "{{" not in text, path
-            assert "{%" not in text, path
-    (doc,) = parse_text((root / "mlops.yaml").read_text(), "mlops.yaml")
-    assert doc.model.name == answers_for(combo)["project_name"]
-
-
-@pytest.mark.parametrize("combo", MATRIX, ids=IDS)
-def test_ruff_and_hadolint_are_clean(combo: tuple[str, str, str, str]) -> None:
-    root = rendered(combo)
-    ruff = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "--no-cache", str(root)], capture_output=True, text=True, check=False
-    )
-    assert ruff.returncode == 0, ruff.stdout
-    hadolint = subprocess.run(
-        [require_tool("hadolint"), str(root / "Dockerfile")], capture_output=True, text=True, check=False
-    )
-    assert hadolint.returncode == 0, hadolint.stdout + hadolint.stderr
-
-
-@pytest.mark.parametrize("combo", MATRIX, ids=IDS)
-def test_every_overlay_builds_and_validates(combo: tuple[str, str, str, str]) -> None:
-    root = rendered(combo)
-    kustomize = require_tool("kustomize")
-    for env in ("dev", "staging", "prod"):
-        built = subprocess.run(
-            [kustomize, "build", str(root / "deploy" / "overlays" / env)], capture_output=True, text=True, check=False
-        )
-        assert built.returncode == 0, built.stderr
-        objects = [o for o in YAML(typ="safe").load_all(built.stdout) if o]
-        kinds = {o["kind"] for o in objects}
-        assert {"CronJob", "NetworkPolicy", "PrometheusRule", "ServiceAccount"} <= kinds
-        if combo[2] == "online":
-            assert {
-                "Deployment",
-                "Service",
-                "HorizontalPodAutoscaler",
-                "PodDisruptionBudget",
-                "ServiceMonitor",
-            } <= kinds
-        for obj in objects:
-            assert obj["metadata"]["namespace"] == f"{answers_for(combo)['project_name']}-{env}"
-            if is_core(obj):
-                validate_core(obj, "1.33")
-            else:
-                assert validate_custom(obj) == [], obj["metadata"]["name"]
-        for workload in (o for o in objects if o["kind"] in ("Deployment", "CronJob")):
-            pod = (
-                workload["spec"]["template"]["spec"]
-                if workload["kind"] == "Deployment"
-                else workload["spec"]["jobTemplate"]["spec"]["template"]["spec"]
-            )
-            assert pod["securityContext"]["runAsNonRoot"] is True
-            for container in pod["containers"]:
-                assert container["securityContext"]["allowPrivilegeEscalation"] is False
-                assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
+# The render matrix and the field's tools over it: tests/test_template_matrix.py.
 
 
 @pytest.mark.parametrize("serving", SERVING)

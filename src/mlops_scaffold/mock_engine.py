@@ -13,6 +13,7 @@ Secret values never leave it in plaintext; they read as `[secret]`. Helm release
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -252,6 +253,16 @@ def run_program(
         program()
         return resolve_outputs()
 
-    with _runtime(project, stack, values, secret_keys, mocks or RecordingMocks(), run):
-        _sync_await(run_pulumi_func(body))
+    # Python's cyclic GC was half of a 100-project plan's time and the part that grew faster than
+    # the resources: each full collection walks every live object, and Pulumi's runtime keeps ~30
+    # futures and closures per resource alive until the program ends. A plan is a bounded batch,
+    # so the collector pauses for it (+41 MB peak at 100 projects) and runs as usual afterwards.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        with _runtime(project, stack, values, secret_keys, mocks or RecordingMocks(), run):
+            _sync_await(run_pulumi_func(body))
+    finally:
+        if paused:
+            gc.enable()
     return run

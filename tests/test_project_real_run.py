@@ -7,6 +7,7 @@ scripts/install-tools filled, so nothing is downloaded while the tests run.
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,8 @@ def test_generated_project_tests_trains_and_registers(
     answers = {"project_name": name, "framework": framework, "python_version": "3.11", "dvc": DVC[framework]}
     project = render_project(workdir / name, answers)
     assert (project / "dvc.yaml").is_file() == DVC[framework]
+    for argv in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "generated"]):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *argv], cwd=project, check=True)
     # the same targets the generated CI runs: lint, type check, test
     tested = make(project, ["lint", "typecheck", "test"], offline_env())
     assert " passed" in tested
@@ -54,6 +57,11 @@ def test_generated_project_tests_trains_and_registers(
         .get("Contents", [])
     ]
     assert any(k.endswith("MLmodel") for k in keys), "artifacts went to the S3 server"
+
+    # every framework is deterministic: a retrain from the version's lineage gives its metrics
+    assert version.tags["lineage.git.commit"]
+    reproduced = make(project, ["reproduce", f"VERSION={version.version}"], offline_env(MLFLOW_TRACKING_URI=mlflow_server))
+    assert f"{name} version {version.version} reproduces within 0.001" in reproduced
 
 
 def test_make_train_without_a_server_uses_a_local_store(workdir: Path) -> None:

@@ -1,4 +1,4 @@
-"""The copier template: promtool unit tests, hostile answers, determinism, and `new` against plain copier.
+"""The copier template: promtool unit tests, hostile answers, determinism, and `new` against plain copier."""
 
 from __future__ import annotations
 

@@ -39,7 +39,7 @@ def run(project: Path, argv: list[str], env: dict[str, str]) -> subprocess.Compl
 
 def lock_md5(project: Path, path: str) -> str:
     lock = YAML(typ="safe").load((project / "dvc.lock").read_text())
-    return next(o["md5"] for s in lock["stages"].values() for o in s.get("outs", []) if o["path"] == path)
+    return str(next(o["md5"] for s in lock["stages"].values() for o in s.get("outs", []) if o["path"] == path))
 
 
 def digest_files(root: Path) -> dict[str, str]:
@@ -112,6 +112,7 @@ def test_pipeline_lineage_gate_promotion_and_reproduction(mlflow_server: str, s3
     assert tags["lineage.spec.sha256"] == hashlib.sha256((project / "mlops.yaml").read_bytes()).hexdigest()
     assert tags["governance.gate"] == "passed"
     assert client.get_model_version_by_alias(NAME, "champion").version == "1"
+    assert v1.run_id is not None
     run_tags = client.get_run(v1.run_id).data.tags
     assert run_tags["lineage.git.commit"] == head
     card_files = {a.path for a in client.list_artifacts(v1.run_id, "model_card")}

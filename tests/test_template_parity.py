@@ -252,7 +252,7 @@ def spec_pairs(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
         {"name": name, "approval": name == "prod", "max_replicas": draw(st.integers(1, 50))}
         for name in draw(ENVIRONMENT_NAMES)
     ]
-    platform = {"name": "demo", "environments": environments}
+    platform: dict[str, Any] = {"name": "demo", "environments": environments}
     spec = {
         "apiVersion": "mlops-scaffold/v1",
         "kind": "Project",

@@ -37,6 +37,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def mlflow_server_command(port: int, *options: str) -> list[str]:
+    """`mlflow server` from the test environment on loopback, one worker, with the given store options."""
+    mlflow = Path(sys.executable).parent / "mlflow"
+    return [str(mlflow), "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1", *options]
+
+
 def wait_for(url: str, process: subprocess.Popen[bytes], seconds: float = 120) -> None:
     """Return once `url` answers; fail early if the server process exits."""
     deadline = time.monotonic() + seconds
@@ -120,26 +126,13 @@ def boto_kwargs() -> dict[str, str]:
 @pytest.fixture(scope="module")
 def mlflow_server(postgres: str, s3: str) -> Iterator[str]:
     port = free_port()
-    mlflow = Path(sys.executable).parent / "mlflow"
     env = {**os.environ, **S3_ENV, "MLFLOW_S3_ENDPOINT_URL": s3}
     log = Path(tempfile.mkdtemp(prefix="mlflow-log-")) / "server.log"
     with log.open("wb") as sink:
         server = subprocess.Popen(
-            [
-                str(mlflow),
-                "server",
-                "--backend-store-uri",
-                postgres,
-                "--artifacts-destination",
-                f"s3://{BUCKET}",
-                "--serve-artifacts",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                "1",
-            ],
+            mlflow_server_command(
+                port, "--backend-store-uri", postgres, "--artifacts-destination", f"s3://{BUCKET}", "--serve-artifacts"
+            ),
             env=env,
             stdout=sink,
             stderr=subprocess.STDOUT,

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import ast
 import os
-import shutil
 import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +20,7 @@ from conftest import REPO
 from platform_specs import planned
 from prometheus_client.parser import text_string_to_metric_families
 from promql import grafana_to_promql, metric_names
-from servers import free_port, wait_for
+from servers import free_port, mlflow_server_command, wait_for
 
 from mlops_scaffold.monitoring import drift, exporters
 from mlops_scaffold.monitoring.dashboards import dashboards
@@ -141,24 +139,16 @@ def mlflow_metrics(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("mlflow")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
-    mlflow = shutil.which("mlflow", path=str(Path(sys.executable).parent)) or "mlflow"
     server = subprocess.Popen(
-        [
-            mlflow,
-            "server",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
+        mlflow_server_command(
+            port,
             "--backend-store-uri",
             f"sqlite:///{root}/mlflow.db",
             "--default-artifact-root",
             str(root / "artifacts"),
             "--expose-prometheus",
             str(root / "prometheus"),
-        ],
+        ),
         cwd=root,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from fleet_repos import git
 from ruamel.yaml import YAML
 from servers import BUCKET, S3_ENV, boto_kwargs, make, offline_env
 
@@ -22,15 +23,10 @@ NAME = "lineage-demo"
 PACKAGE = NAME.replace("-", "_")
 
 
-def git(project: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=project, capture_output=True, text=True, check=True)
-    return done.stdout.strip()
-
-
 def commit(project: Path, message: str) -> str:
     git(project, "add", "-A")
-    git(project, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", message)
-    return git(project, "rev-parse", "HEAD")
+    git(project, "commit", "-qm", message)
+    return git(project, "rev-parse", "HEAD").strip()
 
 
 def run(project: Path, argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -99,7 +95,7 @@ def test_pipeline_lineage_gate_promotion_and_reproduction(mlflow_server: str, s3
     registry = offline_env(**S3_ENV, MLFLOW_TRACKING_URI=mlflow_server)
     trained = make(project, ["train"], registry)
     assert '"version": "1"' in trained, trained
-    head = git(project, "rev-parse", "HEAD")
+    head = git(project, "rev-parse", "HEAD").strip()
     from mlflow import MlflowClient
 
     client = MlflowClient(tracking_uri=mlflow_server, registry_uri=mlflow_server)
@@ -131,7 +127,7 @@ def test_pipeline_lineage_gate_promotion_and_reproduction(mlflow_server: str, s3
     assert links["data"]["value"] == lock_md5(project, "data/prepared")
     assert links["params"]["status"] == "ok"
     assert links["spec"]["status"] == "ok"
-    assert git(project, "cat-file", "-t", chain["links"][0]["value"]) == "commit"
+    assert git(project, "cat-file", "-t", chain["links"][0]["value"]).strip() == "commit"
     assert chain["aliases"] == ["champion"]
 
     # a failing gate registers the version for the record, and leaves `champion` where it was
@@ -154,12 +150,12 @@ def test_pipeline_lineage_gate_promotion_and_reproduction(mlflow_server: str, s3
 
     # promotion to prod: the overlay commit reaches the remote; the registry records who, when, what
     origin = workdir / "origin.git"
-    subprocess.run(["git", "init", "-q", "--bare", str(origin)], check=True)
+    git(workdir, "init", "-q", "--bare", str(origin))
     promote_env = registry | {"GIT_REMOTE": str(origin), "GITHUB_ACTOR": "release-manager"}
     promoted = run(project, ["python3", "ci/promote.py", "prod", trained_at], promote_env)
     assert promoted.returncode == 0, promoted.stdout + promoted.stderr
-    overlay_commit = git(project, "rev-parse", "HEAD")
-    assert git(origin, "rev-parse", "main") == overlay_commit
+    overlay_commit = git(project, "rev-parse", "HEAD").strip()
+    assert git(origin, "rev-parse", "main").strip() == overlay_commit
     assert f'newTag: "{trained_at}"' in git(project, "show", "HEAD:deploy/overlays/prod/kustomization.yaml")
     v3 = client.get_model_version(NAME, "3").tags
     assert v3["promotion.prod.by"] == "release-manager"

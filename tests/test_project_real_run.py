@@ -7,10 +7,10 @@ scripts/install-tools filled, so nothing is downloaded while the tests run.
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
+from fleet_repos import git
 from servers import BUCKET, S3_ENV, boto_kwargs, make, offline_env
 
 from mlops_scaffold.render import render_project
@@ -28,7 +28,7 @@ def test_generated_project_tests_trains_and_registers(
     project = render_project(workdir / name, answers)
     assert (project / "dvc.yaml").is_file() == DVC[framework]
     for argv in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "generated"]):
-        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *argv], cwd=project, check=True)
+        git(project, *argv)
     # the same targets the generated CI runs: lint, type check, test
     tested = make(project, ["lint", "typecheck", "test"], offline_env())
     assert " passed" in tested

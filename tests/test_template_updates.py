@@ -95,19 +95,62 @@ def test_renovates_copier_invocation_works(origin: Path, tmp_path: Path) -> None
     _assert_updated(repo)
 
 
+def _state(repo: Path) -> dict[str, object]:
+    """What an update leaves: every file's bytes and executable bit, the index (conflict stages
+    included) and git's status."""
+    files = {
+        str(p.relative_to(repo)): (p.read_bytes(), os.access(p, os.X_OK))
+        for p in sorted(repo.rglob("*"))
+        if p.is_file() and ".git" not in p.parts
+    }
+    return {"files": files, "index": git(repo, "ls-files", "--stage"), "status": git(repo, "status", "--porcelain")}
+
+
+def _conflicting_edit(origin: Path, repo: Path, name: str, tmp: Path) -> str:
+    """Edit, in the project, the first line of a file that the template changes from v0.1.0 to
+    the current version, so that the update has to merge both sides and conflicts."""
+    new = tmp / f"{name}-new"
+    copier.run_copy(str(origin), new, data={"project_name": name}, vcs_ref=head_tag(), defaults=True, quiet=True)
+    for old_file in sorted(repo.rglob("*.py")):
+        relative = old_file.relative_to(repo)
+        if ".git" in relative.parts or not (new / relative).is_file():
+            continue
+        old_lines, new_lines = old_file.read_text().splitlines(True), (new / relative).read_text().splitlines(True)
+        changed = [i for i, line in enumerate(old_lines) if i >= len(new_lines) or new_lines[i] != line]
+        if changed and old_lines[changed[0]].strip():
+            old_lines[changed[0]] = old_lines[changed[0]].rstrip("\n") + "  # team edit\n"
+            old_file.write_text("".join(old_lines))
+            _commit(repo, "a team edit where the template changes too")
+            return str(relative)
+    raise AssertionError("the template changes no Python file between v0.1.0 and now")
+
+
 def test_fleet_update_gives_the_same_files_as_plain_copier_update(origin: Path, tmp_path: Path) -> None:
-    plain = _project(origin, tmp_path / "plain")
-    via_fleet = tmp_path / "fleet"
-    shutil.copytree(plain, via_fleet, symlinks=True)
-    assert _run(plain, "update", "--trust", "--defaults", "--vcs-ref", head_tag()).returncode == 0
-    # two repos through the same worker: the second one is served from the worker's caches
-    twin = tmp_path / "twin"
-    shutil.copytree(via_fleet, twin, symlinks=True)
-    results, _ = update_fleet([via_fleet, twin], UpdateOptions(head_tag(), trust=True), jobs=1)
-    assert [r.outcome for r in results] == ["updated", "updated"]
-    expected = fingerprint(plain)["files"]
-    assert fingerprint(via_fleet)["files"] == expected
-    assert fingerprint(twin)["files"] == expected
+    """Byte for byte, index and status included, with the fleet's caches shared between repos of
+    different answers: a project with team edits, one whose edit conflicts with the template, one
+    whose team deleted a file, and a second project served from the worker's warm caches."""
+    plain = [_project(origin, tmp_path / "plain" / "churn")]
+    for name in ("fraud", "ranker", "forecast"):
+        repo = tmp_path / "plain" / name
+        copier.run_copy(str(origin), repo, data={"project_name": name}, vcs_ref="v0.1.0", defaults=True, quiet=True)
+        git(repo, "init", "-q", "-b", "main")
+        _commit(repo, "generated at v0.1.0")
+        plain.append(repo)
+    conflicted = _conflicting_edit(origin, plain[1], "fraud", tmp_path)
+    (plain[2] / "renovate.json").unlink()
+    _commit(plain[2], "the team does not use Renovate")
+    fleet = []
+    for repo in plain:
+        fleet.append(tmp_path / "fleet" / repo.name)
+        shutil.copytree(repo, fleet[-1], symlinks=True)
+    for repo in plain:
+        _run(repo, "update", "--trust", "--defaults", "--skip-answered", "--vcs-ref", head_tag())
+    results, _ = update_fleet(fleet, UpdateOptions(head_tag(), trust=True), jobs=1)
+    assert [r.outcome for r in results] == ["updated", "conflicted", "updated", "updated"]
+    assert results[1].conflicts == [conflicted]
+    assert not (fleet[2] / "renovate.json").exists()
+    for via_plain, via_fleet in zip(plain, fleet, strict=True):
+        assert _state(via_fleet) == _state(via_plain), via_fleet.name
 
 
 def test_a_migrated_file_keeps_local_edits(origin: Path, tmp_path: Path) -> None:

@@ -83,6 +83,10 @@ def _run_copier(repo: Path, options: UpdateOptions) -> None:
 def _copier_update(repo: Path, options: UpdateOptions) -> None:
     import copier
 
+    from mlops_scaffold.fleet import worker_caches
+
+    worker_caches.new_update()
+
     copier.run_update(
         dst_path=repo,
         vcs_ref=options.to,

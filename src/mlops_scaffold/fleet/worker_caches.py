@@ -1,29 +1,36 @@
-"""Caches for many copier renders in one process; the output is unchanged.
+"""Caches for many copier updates in one process; the output is unchanged.
 
 One copier update renders the template three times (the old version, the new one over the
-project, the new one alone) and clones the template for each. Across a fleet the same two
-template versions are cloned and the same Jinja sources compiled hundreds of times, so a
-worker keeps:
+project, the new one alone), builds five `Template` objects for its two versions (each one
+cloning the template, parsing copier.yml and asking git for its commit, version and file
+modes), and runs one git process per rendered file to read `core.fileMode`. Across a fleet the
+same two template versions are read and the same Jinja sources compiled hundreds of times, so
+a worker keeps:
 
-- one clone per (template, ref), copied into the fresh directory copier asks for;
+- one clone and one set of `Template` properties per (template, ref) (`_share_templates`);
 - the compiled code of each Jinja source, per environment configuration (compilation is a
-  pure function of the source and the parser settings; the file name only labels tracebacks).
+  pure function of the source and the parser settings; the file name only labels tracebacks);
+- each destination's `core.fileMode`, for one update (`_once_per_destination_file_mode`).
 
-Both hook functions that are not copier's public API, so each is installed only when the
+All three hook functions that are not copier's public API, so each is installed only when the
 installed versions have exactly the shape it was written for (`supported()`); otherwise plain
-copier runs, slower and the same. The clone cache lives in fleet worker processes only. The
-compile cache is also what `render_project` installs (`install_compile_cache`): one render
-compiles ~950 Jinja sources, many of them the same path parts and defaults, and compiling was
-half of its time (benchmarks/render_vs_copier.py). It patches `jinja2.Environment.compile` for the
-whole process; cached code is what jinja2 itself would have compiled for the same source.
+copier runs, slower and the same. The template and file-mode caches live in fleet worker
+processes only. The compile cache is also what `render_project` installs
+(`install_compile_cache`): one render compiles ~950 Jinja sources, many of them the same path
+parts and defaults, and compiling was half of its time (benchmarks/render_vs_copier.py). It
+patches `jinja2.Environment.compile` for the whole process; cached code is what jinja2 itself
+would have compiled for the same source.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import inspect
 import shutil
-import tempfile
+import subprocess
 from collections.abc import Callable
+from functools import cached_property
 from multiprocessing.util import Finalize
 from pathlib import Path
 from typing import Any
@@ -55,7 +62,8 @@ def _env_key(env: Any) -> tuple[object, ...]:
 
 
 _COMPILE_PARAMETERS = ["self", "source", "name", "filename", "raw", "defer_init"]
-_CLONE_PARAMETERS = ["url", "ref", "location"]
+_TEMPLATE_FIELDS = ["url", "ref", "use_prereleases"]
+_SYNC_PARAMETERS = ["self", "dst_relpath", "src_mode"]
 
 
 def _parameters(function: object) -> list[str]:
@@ -66,17 +74,30 @@ def _parameters(function: object) -> list[str]:
 
 
 def supported() -> dict[str, bool]:
-    """Which caches fit the installed jinja2 and copier (both are checked by their signatures)."""
+    """Which caches fit the installed jinja2 and copier (each checked by the shape it was written for)."""
     from jinja2 import Environment
 
     try:
-        from copier import _template, _vcs
+        from copier._main import Worker
+        from copier._template import Template
     except ImportError:  # pragma: no cover - every copier 9 has both modules
-        clones = False
-    else:
-        clone = getattr(_vcs, "clone", None)
-        clones = _parameters(clone) == _CLONE_PARAMETERS and getattr(_template, "clone", None) is clone
-    return {"jinja": _parameters(Environment.compile) == _COMPILE_PARAMETERS, "clones": clones}
+        return {
+            "jinja": _parameters(Environment.compile) == _COMPILE_PARAMETERS,
+            "templates": False,
+            "file_mode": False,
+        }
+    fields = [f.name for f in dataclasses.fields(Template) if f.init] if dataclasses.is_dataclass(Template) else []
+    templates = (
+        fields == _TEMPLATE_FIELDS
+        and isinstance(vars(Template).get("local_abspath"), cached_property)
+        and _parameters(getattr(Template, "_cleanup", None)) == ["self"]
+    )
+    sync = getattr(Worker, "_sync_git_index_executable_bit", None)
+    return {
+        "jinja": _parameters(Environment.compile) == _COMPILE_PARAMETERS,
+        "templates": templates,
+        "file_mode": _parameters(sync) == _SYNC_PARAMETERS,
+    }
 
 
 def _cache_jinja_compilation() -> None:
@@ -104,27 +125,91 @@ def _cache_jinja_compilation() -> None:
     Environment.compile = compile_once  # type: ignore[method-assign]
 
 
-def _cache_template_clones() -> None:
-    from copier import _template, _vcs
+def _share_templates() -> None:
+    """Each template version is cloned and read once per worker, not once per copier `Template`.
 
-    original: Callable[..., str] = _vcs.clone
-    root = Path(tempfile.mkdtemp(prefix="mlops-fleet-clones-"))
-    # removed when the worker process exits (multiprocessing runs finalizers with a priority)
-    Finalize(None, shutil.rmtree, args=(root,), kwargs={"ignore_errors": True}, exitpriority=10)
-    clones: dict[tuple[str, str], Path] = {}
+    One update builds five `Template` objects for two versions, and each clones the template,
+    parses its copier.yml and asks git for its commit, version and file modes. Every cached
+    property of a `Template` is a function of its fields (url, ref, prereleases) and of the
+    clone's content, which does not change for a given ref; so the first object's values are
+    kept and later objects with the same fields get copies. The first clone is kept too (its
+    `Template` cleanup leaves it alone) and removed when the worker exits. A local template's
+    HEAD, which may carry uncommitted changes, and the latest tag (no ref) are never shared.
+    """
+    from copier._template import Template
 
-    def clone_once(url: str, ref: str = "HEAD", location: str | None = None) -> str:
-        if ref == "HEAD" or location is None:  # HEAD of a local template may carry uncommitted changes
-            return original(url, ref, location)
-        cached = clones.get((url, ref))
-        if cached is None:
-            cached = Path(original(url, ref, str(root / f"clone-{len(clones)}")))
-            clones[(url, ref)] = cached
-        shutil.copytree(cached, location, symlinks=True, dirs_exist_ok=True)
-        return location
+    values: dict[tuple[object, ...], Any] = {}
+    kept: set[Path] = set()
+    # the kept clones are removed when the worker process exits (multiprocessing runs finalizers)
+    Finalize(None, _remove_all, args=(kept,), exitpriority=10)
 
-    _vcs.clone = clone_once
-    _template.clone = clone_once  # type: ignore[attr-defined]
+    def shared(name: str, compute: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        def value(template: Any) -> Any:
+            if template.ref in (None, "HEAD"):
+                return compute(template)
+            key = (name, template.url, template.ref, template.use_prereleases)
+            if key not in values:
+                values[key] = compute(template)
+                if name == "local_abspath":
+                    kept.add(Path(values[key]))
+            found = values[key]
+            return found if isinstance(found, str | int | float | bool | Path | type(None)) else copy.deepcopy(found)
+
+        value.__name__ = value.__qualname__ = name
+        return value
+
+    for name, attribute in list(vars(Template).items()):
+        if isinstance(attribute, cached_property):
+            replacement = cached_property(shared(name, attribute.func))
+            replacement.__set_name__(Template, name)
+            setattr(Template, name, replacement)
+
+    cleanup: Callable[[Any], None] = Template._cleanup
+
+    def cleanup_unless_kept(template: Any) -> None:
+        if template.__dict__.get("local_abspath") not in kept:
+            cleanup(template)
+
+    Template._cleanup = cleanup_unless_kept  # type: ignore[method-assign,assignment]
+
+
+def _once_per_destination_file_mode() -> None:
+    """copier 9.19+ asks git for `core.fileMode` once per rendered file (~170 processes per update)
+    to learn whether to sync the executable bit into the index; the answer is the same for every
+    file of a destination, so it is asked once per destination and update. Where it is not
+    `false`, copier's own method would return without doing anything, and so does this."""
+    from copier._main import Worker
+
+    original: Callable[..., None] = Worker._sync_git_index_executable_bit
+
+    def sync(worker: Any, dst_relpath: Path, src_mode: int) -> None:
+        root = str(worker.subproject.local_abspath)
+        if root not in _file_modes:
+            done = subprocess.run(
+                ["git", "config", "--type=bool", "--get", "core.fileMode"],
+                cwd=root,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            _file_modes[root] = done.returncode == 0 and done.stdout.strip() == "false"
+        if _file_modes[root]:
+            original(worker, dst_relpath, src_mode)
+
+    Worker._sync_git_index_executable_bit = sync  # type: ignore[method-assign,assignment]
+
+
+_file_modes: dict[str, bool] = {}
+
+
+def _remove_all(paths: set[Path]) -> None:
+    for path in paths:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def new_update() -> None:
+    """Forget what one update learned about its destinations (their git settings)."""
+    _file_modes.clear()
 
 
 def install_compile_cache() -> bool:
@@ -140,7 +225,8 @@ def install() -> dict[str, bool]:
     Returns which are installed."""
     fits = supported()
     install_compile_cache()
-    if "clones" not in _installed and fits["clones"]:
-        _cache_template_clones()
-        _installed.add("clones")
+    for name, install_one in (("templates", _share_templates), ("file_mode", _once_per_destination_file_mode)):
+        if name not in _installed and fits[name]:
+            install_one()
+            _installed.add(name)
     return fits

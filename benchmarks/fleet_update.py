@@ -3,7 +3,7 @@
 Run: .venv/bin/python benchmarks/fleet_update.py [--sizes 10 50 100] [--jobs N]
 The template is this repository's own with its real release history (CHANGELOG.md), from v0.1.0
 to the version of this checkout (across the v0.2.0 migration that renames a file). For each
-size, N projects are generated at v0.1.0, copied twice, and the two copies are updated to the
+size, N projects with distinct names are generated at v0.1.0, copied twice, and the two copies are updated to the
 current version side by side in one run: once by a shell loop of `copier update` (what a
 platform team would otherwise script), once by `fleet update`. Prints a Markdown table.
 """
@@ -24,20 +24,22 @@ import copier
 from fleet_repos import GIT_ENV, build_real_template, git, head_tag
 
 from mlops_scaffold.fleet.update import default_jobs
+from mlops_scaffold.fleet.worker_caches import install_compile_cache
 
 BIN = Path(sys.executable).parent
 
 
 def generate(template: Path, root: Path, count: int) -> list[Path]:
-    first = root / "p000"
-    copier.run_copy(str(template), first, data={"project_name": "p000"}, vcs_ref="v0.1.0", defaults=True, quiet=True)
-    git(first, "init", "-q", "-b", "main")
-    git(first, "add", "-A")
-    git(first, "commit", "-q", "-m", "generated")
-    repos = [first]
-    for i in range(1, count):  # identical projects: what matters is the update, not the answers
+    """N projects at v0.1.0, each with its own name (so its own answers, as in a real fleet)."""
+    install_compile_cache()  # only speeds up generating them; the timed commands are fresh processes
+    repos = []
+    for i in range(count):
         repos.append(root / f"p{i:03d}")
-        shutil.copytree(first, repos[-1], symlinks=True)
+        data = {"project_name": f"project-{i:03d}"}
+        copier.run_copy(str(template), repos[-1], data=data, vcs_ref="v0.1.0", defaults=True, quiet=True)
+        git(repos[-1], "init", "-q", "-b", "main")
+        git(repos[-1], "add", "-A")
+        git(repos[-1], "commit", "-q", "-m", "generated")
     return repos
 
 

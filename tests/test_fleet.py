@@ -262,7 +262,8 @@ def test_the_worker_caches_follow_the_installed_copier_or_stand_aside(
     if expected:
         assert f"copier-{expected}" in str(copier.__file__)
     fits = worker_caches.supported()
-    assert fits["jinja"] and fits["templates"]
+    assert fits["jinja"]
+    assert fits["templates"]
     # copier 9.10 has no per-file executable-bit sync; the copiers after it have it, and its cache fits
     assert fits["file_mode"] is hasattr(Worker, "_sync_git_index_executable_bit")
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import copier
 import pytest
 from conftest import CliRunner
-from fleet_repos import GIT_ENV, NEW, OLD, build_real_template, fingerprint, git, head_tag
+from fleet_repos import GIT_ENV, NEW, OLD, build_real_template, git, head_tag
 from project_renders import IDS, MATRIX, rendered
 
 from mlops_scaffold.bundle import copier_settings

@@ -173,3 +173,23 @@ def test_copier_copy_from_a_tagged_clone_equals_mlops_scaffold_new(cli: CliRunne
     )
     assert _tree_digest(tmp_path / "via-new") == _tree_digest(tmp_path / "via-copier")
     assert "_commit: v0.1.0" in (tmp_path / "via-new" / ".copier-answers.yml").read_text()
+
+
+def test_pytorch_without_gpus_installs_torch_from_the_cpu_index_everywhere(tmp_path: Path) -> None:
+    """pip (Makefile, Dockerfile, GitLab's test job) and uv read PyTorch's CPU index, the one fact in
+    facts.yml; with GPUs, or with another framework, nothing names it."""
+    from mlops_scaffold.constants import facts
+
+    index = facts()["indexes"]["pytorch_cpu"]
+    places = ("Makefile", "Dockerfile", ".gitlab-ci.yml")
+    cpu = render_project(tmp_path / "cpu", {"project_name": "vision", "framework": "pytorch", "ci_provider": "gitlab"})
+    for name in places:
+        assert any(f"--extra-index-url {index} " in line for line in (cpu / name).read_text().splitlines()), name
+    pyproject = tomllib.loads((cpu / "pyproject.toml").read_text())
+    assert pyproject["tool"]["uv"]["sources"]["torch"] == [{"index": "pytorch-cpu"}]
+    assert pyproject["tool"]["uv"]["index"] == [{"name": "pytorch-cpu", "url": index, "explicit": True}]
+    assert "torch==2" in " ".join(pyproject["project"]["dependencies"])  # a public pin: it matches 2.x+cpu
+    for answers in ({"framework": "pytorch", "training_gpus": 1}, {"framework": "xgboost"}):
+        other = render_project(tmp_path / answers["framework"], {"project_name": "other", "ci_provider": "gitlab", **answers})
+        for name in (*places, "pyproject.toml"):
+            assert index not in (other / name).read_text(), (answers, name)

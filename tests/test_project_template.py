@@ -189,7 +189,8 @@ def test_pytorch_without_gpus_installs_torch_from_the_cpu_index_everywhere(tmp_p
     assert pyproject["tool"]["uv"]["sources"]["torch"] == [{"index": "pytorch-cpu"}]
     assert pyproject["tool"]["uv"]["index"] == [{"name": "pytorch-cpu", "url": index, "explicit": True}]
     assert "torch==2" in " ".join(pyproject["project"]["dependencies"])  # a public pin: it matches 2.x+cpu
-    for answers in ({"framework": "pytorch", "training_gpus": 1}, {"framework": "xgboost"}):
-        other = render_project(tmp_path / answers["framework"], {"project_name": "other", "ci_provider": "gitlab", **answers})
+    for framework, gpus in (("pytorch", 1), ("xgboost", 0)):
+        answers = {"project_name": "other", "ci_provider": "gitlab", "framework": framework, "training_gpus": gpus}
+        other = render_project(tmp_path / framework, answers)
         for name in (*places, "pyproject.toml"):
             assert index not in (other / name).read_text(), (answers, name)

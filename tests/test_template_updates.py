@@ -128,7 +128,7 @@ def _conflicting_edit(origin: Path, repo: Path, name: str, tmp: Path) -> str:
 def test_fleet_update_gives_the_same_files_as_plain_copier_update(origin: Path, tmp_path: Path) -> None:
     """Byte for byte, index and status included, with the fleet's caches shared between repos of
     different answers: a project with team edits, one whose edit conflicts with the template, one
-    whose team deleted a file, and a second project served from the worker's warm caches."""
+    whose team deleted a file, and one whose git ignores file modes (core.fileMode false)."""
     plain = [_project(origin, tmp_path / "plain" / "churn")]
     for name in ("fraud", "ranker", "forecast"):
         repo = tmp_path / "plain" / name
@@ -139,6 +139,7 @@ def test_fleet_update_gives_the_same_files_as_plain_copier_update(origin: Path, 
     conflicted = _conflicting_edit(origin, plain[1], "fraud", tmp_path)
     (plain[2] / "renovate.json").unlink()
     _commit(plain[2], "the team does not use Renovate")
+    git(plain[3], "config", "core.fileMode", "false")  # copier then syncs executable bits into the index
     fleet = []
     for repo in plain:
         fleet.append(tmp_path / "fleet" / repo.name)

@@ -185,14 +185,18 @@ def _once_per_destination_file_mode() -> None:
     def sync(worker: Any, dst_relpath: Path, src_mode: int) -> None:
         root = str(worker.subproject.local_abspath)
         if root not in _file_modes:
-            done = subprocess.run(
-                ["git", "config", "--type=bool", "--get", "core.fileMode"],
-                cwd=root,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            _file_modes[root] = done.returncode == 0 and done.stdout.strip() == "false"
+            try:
+                done = subprocess.run(
+                    ["git", "config", "--type=bool", "--get", "core.fileMode"],
+                    cwd=root,
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                )
+            except OSError:  # no git, or no such folder: copier's method would return too
+                _file_modes[root] = False
+            else:
+                _file_modes[root] = done.returncode == 0 and done.stdout.strip() == "false"
         if _file_modes[root]:
             original(worker, dst_relpath, src_mode)
 

@@ -170,9 +170,17 @@ def _many(template: Path, root: Path, prefix: str) -> list[Path]:
 def _update_until_a_branch_appears(repos: list[Path], *options: str) -> subprocess.Popen[str]:
     """`fleet update` with 2 workers as a user runs it, returned once some repo is mid-update."""
     command = [sys.executable, "-m", "mlops_scaffold", "fleet", "update", "--to", "v2", "--trust", *options]
-    process = subprocess.Popen(
-        [*command, "--jobs", "2", *map(str, repos)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    # as from a terminal: SIGINT neither blocked nor ignored, whatever this test process inherited
+    # or an earlier test left (a child keeps an ignored signal ignored, and the caller's mask)
+    blocked = signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        process = subprocess.Popen(
+            [*command, "--jobs", "2", *map(str, repos)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+    finally:
+        signal.signal(signal.SIGINT, handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     deadline = time.monotonic() + 120
     # a new branch is a loose ref file: cheap to look for in many repos, many times a second
     while not any((r / ".git" / "refs" / "heads" / BRANCH).exists() for r in repos):
@@ -186,6 +194,9 @@ def test_sigint_leaves_every_repo_updated_on_its_branch_or_untouched(template: P
     repos = _many(template, tmp_path, "r")
     before = {repo: fingerprint(repo) for repo in repos}
     process = _update_until_a_branch_appears(repos, "--commit")
+    status = Path(f"/proc/{process.pid}/status").read_text()
+    masks = {line.split(":")[0]: int(line.split()[1], 16) for line in status.splitlines() if line.startswith(("SigBlk", "SigIgn"))}
+    assert not (masks["SigBlk"] | masks["SigIgn"]) & (1 << (signal.SIGINT - 1)), status  # it can be interrupted
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=120)
     assert process.returncode == 130, out + err

@@ -55,12 +55,6 @@ def crds_dir() -> Path:
     return path
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The longest tests (`slow`: minutes each) start first, so that the workers share out the
-    short ones at the end rather than one of them finishing a long test alone."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: order kept otherwise
-
-
 def require_tool(name: str) -> str:
     """Path of a tool the suite installs (scripts/install-tools); missing is a failure under CI."""
     import shutil

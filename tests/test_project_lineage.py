@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import pytest
 from fleet_repos import git
 from ruamel.yaml import YAML
 from servers import BUCKET, S3_ENV, boto_kwargs, make, offline_env
@@ -20,7 +19,6 @@ from servers import BUCKET, S3_ENV, boto_kwargs, make, offline_env
 from mlops_scaffold import __version__
 from mlops_scaffold.render import render_project
 
-pytestmark = pytest.mark.slow
 NAME = "lineage-demo"
 PACKAGE = NAME.replace("-", "_")
 

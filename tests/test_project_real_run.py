@@ -15,12 +15,11 @@ from servers import BUCKET, S3_ENV, boto_kwargs, make, offline_env
 
 from mlops_scaffold.render import render_project
 
-pytestmark = pytest.mark.slow
 # DVC on for three frameworks and off for lightgbm: both kinds of project pass their own tests and train
 DVC = {"sklearn": True, "xgboost": True, "lightgbm": False, "pytorch": True}
 
 
-@pytest.mark.parametrize("framework", ["pytorch", "sklearn", "xgboost", "lightgbm"])  # longest first
+@pytest.mark.parametrize("framework", ["sklearn", "xgboost", "lightgbm", "pytorch"])
 def test_generated_project_tests_trains_and_registers(
     framework: str, mlflow_server: str, s3: str, workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -26,7 +26,7 @@ def _expected_releases(paths: list[Path]) -> int:
 
 
 # one worker runs both cycles, one after the other, while the other worker runs the rest of the suite
-pytestmark = [pytest.mark.real_engine, pytest.mark.slow, pytest.mark.xdist_group("real-engine")]
+pytestmark = [pytest.mark.real_engine, pytest.mark.xdist_group("real-engine")]
 
 
 def test_default_platform_full_cycle(tmp_path: Path) -> None:

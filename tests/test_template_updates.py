@@ -14,7 +14,7 @@ from pathlib import Path
 import copier
 import pytest
 from conftest import CliRunner
-from fleet_repos import GIT_ENV, NEW, OLD, build_real_template, git, head_tag
+from fleet_repos import GIT_ENV, NEW, OLD, build_real_template, fingerprint, git, head_tag
 from project_renders import IDS, MATRIX, rendered
 
 from mlops_scaffold.bundle import copier_settings
@@ -96,14 +96,11 @@ def test_renovates_copier_invocation_works(origin: Path, tmp_path: Path) -> None
 
 
 def _state(repo: Path) -> dict[str, object]:
-    """What an update leaves: every file's bytes and executable bit, the index (conflict stages
-    included) and git's status."""
-    files = {
-        str(p.relative_to(repo)): (p.read_bytes(), os.access(p, os.X_OK))
-        for p in sorted(repo.rglob("*"))
-        if p.is_file() and ".git" not in p.parts
-    }
-    return {"files": files, "index": git(repo, "ls-files", "--stage"), "status": git(repo, "status", "--porcelain")}
+    """What an update leaves: the fingerprint's files, index (conflict stages included) and status,
+    and every file's executable bit; not the branch or HEAD, which the fleet moves to its own branch."""
+    found = fingerprint(repo)
+    executable = {name: os.access(repo / name, os.X_OK) for name in found["files"]}  # type: ignore[attr-defined]
+    return {"files": found["files"], "index": found["index"], "status": found["status"], "executable": executable}
 
 
 def _conflicting_edit(origin: Path, repo: Path, name: str, tmp: Path) -> str:

@@ -132,9 +132,10 @@ def render_project(
     import jinja2
     from plumbum import ProcessExecutionError
 
-    from mlops_scaffold.fleet.worker_caches import install_compile_cache
+    from mlops_scaffold.fleet import worker_caches
 
-    install_compile_cache()
+    worker_caches.install_render_caches()
+    worker_caches.new_update()
     dst = dst.resolve()
     if dst.exists() and not dst.is_dir():
         raise UsageError(f"{dst} exists and is not a directory")

@@ -14,18 +14,20 @@ a worker keeps:
 
 All three hook functions that are not copier's public API, so each is installed only when the
 installed versions have exactly the shape it was written for (`supported()`); otherwise plain
-copier runs, slower and the same. The template and file-mode caches live in fleet worker
-processes only. The compile cache is also what `render_project` installs
-(`install_compile_cache`): one render compiles ~950 Jinja sources, many of them the same path
-parts and defaults, and compiling was half of its time (benchmarks/render_vs_copier.py). It
-patches `jinja2.Environment.compile` for the whole process; cached code is what jinja2 itself
-would have compiled for the same source.
+copier runs, slower and the same. The template cache lives in fleet worker processes only.
+`render_project` installs the other two (`install_render_caches`): one render compiles ~950
+Jinja sources, many of them the same path parts and defaults, and compiling was half of its
+time (benchmarks/render_vs_copier.py); and asking `core.fileMode` once per rendered file was a
+quarter of what remained (~60 git processes). The compile cache patches
+`jinja2.Environment.compile` for the whole process; cached code is what jinja2 itself would
+have compiled for the same source.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import inspect
 import shutil
 import subprocess
@@ -182,6 +184,7 @@ def _once_per_destination_file_mode() -> None:
 
     original: Callable[..., None] = Worker._sync_git_index_executable_bit
 
+    @functools.wraps(original)  # keeps the signature `supported()` checks, once installed too
     def sync(worker: Any, dst_relpath: Path, src_mode: int) -> None:
         root = str(worker.subproject.local_abspath)
         if root not in _file_modes:
@@ -224,13 +227,23 @@ def install_compile_cache() -> bool:
     return "jinja" in _installed
 
 
+def install_render_caches() -> dict[str, bool]:
+    """The caches one render (`new`, `platform init`) gains from: Jinja compilation, and the
+    destination's `core.fileMode` asked once; idempotent. Call `new_update` before each render."""
+    fits = supported()
+    install_compile_cache()
+    if "file_mode" not in _installed and fits["file_mode"]:
+        _once_per_destination_file_mode()
+        _installed.add("file_mode")
+    return {name: fits[name] for name in ("jinja", "file_mode")}
+
+
 def install() -> dict[str, bool]:
     """Install the caches the installed versions support in this process (a fleet worker); idempotent.
     Returns which are installed."""
     fits = supported()
-    install_compile_cache()
-    for name, install_one in (("templates", _share_templates), ("file_mode", _once_per_destination_file_mode)):
-        if name not in _installed and fits[name]:
-            install_one()
-            _installed.add(name)
+    install_render_caches()
+    if "templates" not in _installed and fits["templates"]:
+        _share_templates()
+        _installed.add("templates")
     return fits

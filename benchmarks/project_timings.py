@@ -1,5 +1,6 @@
 """Benchmark: a generated project as its user runs it, per framework: `make setup` (time and the
-size of .venv), then `make test` and `make train` (the DVC pipeline and registration into ./mlruns).
+size of .venv) with pip (no uv on PATH), then with uv from a cold and from a warm cache, and
+`make test` and `make train` (the DVC pipeline and registration into ./mlruns).
 
 Run: .venv/bin/python benchmarks/project_timings.py [--frameworks sklearn xgboost ...]
 Installs offline from the wheelhouse that scripts/install-tools fills (.tools/wheelhouse), as the
@@ -9,7 +10,7 @@ tests do, so the figures are install and run time, not download time. Prints a M
 from __future__ import annotations
 
 import argparse
-import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -19,17 +20,19 @@ from pathlib import Path
 from mlops_scaffold.render import render_project
 
 REPO = Path(__file__).resolve().parent.parent
-WHEELHOUSE = REPO / ".tools" / "wheelhouse"
+sys.path.insert(0, str(REPO / "tests"))
+from servers import UV, WHEELHOUSE, offline_env  # noqa: E402  (the tests' offline environment, one place)
 
 
 def size_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink()) / 1e6
 
 
-def make(project: Path, target: str, env: dict[str, str]) -> float:
+def make(project: Path, target: str, env: dict[str, str], uv: Path | None) -> float:
     python = getattr(sys, "_base_executable", sys.executable)
+    argv = ["make", target, f"PYTHON={python}", f"UV={uv or ''}"]
     start = time.perf_counter()
-    done = subprocess.run(["make", target, f"PYTHON={python}"], cwd=project, env=env, capture_output=True, text=True)
+    done = subprocess.run(argv, cwd=project, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"make {target} failed in {project}:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
     return time.perf_counter() - start
@@ -41,19 +44,27 @@ def main() -> None:
     args = parser.parse_args()
     if not (WHEELHOUSE / ".stamp").is_file():
         raise SystemExit(f"no wheelhouse at {WHEELHOUSE}: run scripts/install-tools first")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHONPATH", "MLFLOW_"))}
-    env |= {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(WHEELHOUSE), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-    print("| framework | make setup s | .venv MB | make test s | make train s |")
-    print("|---|---:|---:|---:|---:|")
+    if not UV.is_file():
+        raise SystemExit(f"no uv at {UV}: run scripts/setup-env test first")
+    print("| framework | make setup, pip s | .venv MB | make setup, uv cold s | uv warm s | .venv MB | make test s | make train s |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as tmp:
         for framework in args.frameworks:
+            env = offline_env(UV_CACHE_DIR=str(Path(tmp) / f"uv-cache-{framework}"))  # cold at the first uv setup
             answers = {"project_name": f"bench-{framework}", "framework": framework, "python_version": "3.11"}
             project = render_project(Path(tmp) / framework, answers)
-            setup = make(project, "setup", env)
-            venv = size_mb(project / ".venv")
-            test = make(project, "test", env)
-            train = make(project, "train", env)
-            print(f"| {framework} | {setup:.1f} | {venv:.0f} | {test:.1f} | {train:.1f} |", flush=True)
+            venv = project / ".venv"
+            pip = make(project, "setup", env, None)
+            pip_mb = size_mb(venv)
+            shutil.rmtree(venv)
+            cold = make(project, "setup", env, UV)
+            shutil.rmtree(venv)
+            warm = make(project, "setup", env, UV)
+            uv_mb = size_mb(venv)
+            test = make(project, "test", env, UV)
+            train = make(project, "train", env, UV)
+            row = [pip, pip_mb, cold, warm, uv_mb, test, train]
+            print(f"| {framework} | " + " | ".join(f"{v:.0f}" if i in (1, 4) else f"{v:.1f}" for i, v in enumerate(row)) + " |", flush=True)
 
 
 if __name__ == "__main__":

@@ -153,7 +153,11 @@ def mlflow_server(postgres: str, s3: str) -> Iterator[str]:
 def offline_env(**extra: str) -> dict[str, str]:
     _require((WHEELHOUSE / ".stamp").is_file(), f"the wheelhouse {WHEELHOUSE}")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHONPATH", "MLFLOW_"))}
-    env.update({"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(WHEELHOUSE), "PIP_DISABLE_PIP_VERSION_CHECK": "1", **extra})
+    env.update({"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(WHEELHOUSE), "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
+    # uv the same way: the wheelhouse only, and no pytorch-cpu index from tool.uv.sources (as pip
+    # ignores --extra-index-url under PIP_NO_INDEX); never a Python download
+    env.update({"UV_NO_INDEX": "1", "UV_FIND_LINKS": str(WHEELHOUSE), "UV_NO_SOURCES": "1", "UV_OFFLINE": "1"})
+    env.update({"UV_PYTHON_DOWNLOADS": "never", **extra})
     return env
 
 
@@ -165,11 +169,17 @@ def workdir(tmp_path: Path) -> Iterator[Path]:
         shutil.rmtree(venv, ignore_errors=True)
 
 
-def make(project: Path, targets: list[str], env: dict[str, str]) -> str:
-    """Run make targets of a generated project with the interpreter running the tests; return stdout."""
+UV = Path(sys.executable).parent / "uv"  # installed with the test extras
+
+
+def make(project: Path, targets: list[str], env: dict[str, str], *, uv: bool = True) -> str:
+    """Run make targets of a generated project with the interpreter running the tests; return stdout.
+
+    `make setup` installs with uv, as where uv is on PATH, or with pip (`uv=False`, as without it)."""
     python = getattr(sys, "_base_executable", sys.executable)
-    done = subprocess.run(
-        ["make", *targets, f"PYTHON={python}"], cwd=project, env=env, capture_output=True, text=True, check=False
-    )
+    if uv:
+        _require(UV.is_file(), f"uv ({UV})")
+    argv = ["make", *targets, f"PYTHON={python}", f"UV={UV if uv else ''}"]
+    done = subprocess.run(argv, cwd=project, env=env, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done.stdout

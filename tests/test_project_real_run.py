@@ -17,6 +17,8 @@ from mlops_scaffold.render import render_project
 
 # DVC on for three frameworks and off for lightgbm: both kinds of project pass their own tests and train
 DVC = {"sklearn": True, "xgboost": True, "lightgbm": False, "pytorch": True}
+# `make setup` with uv where it is on PATH, and with pip without it: lightgbm's takes pip's path
+UV = {"sklearn": True, "xgboost": True, "lightgbm": False, "pytorch": True}
 
 
 @pytest.mark.parametrize("framework", ["sklearn", "xgboost", "lightgbm", "pytorch"])
@@ -30,9 +32,11 @@ def test_generated_project_tests_trains_and_registers(
     for argv in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "generated"]):
         git(project, *argv)
     # the same targets the generated CI runs: lint, type check, test
-    tested = make(project, ["lint", "typecheck", "test"], offline_env())
+    tested = make(project, ["lint", "typecheck", "test"], offline_env(), uv=UV[framework])
     assert " passed" in tested
-    trained = make(project, ["train"], offline_env(MLFLOW_TRACKING_URI=mlflow_server, **S3_ENV))
+    # uv seeds no pip into the virtualenv it makes; `python -m venv` does
+    assert (project / ".venv" / "bin" / "pip").is_file() != UV[framework]
+    trained = make(project, ["train"], offline_env(MLFLOW_TRACKING_URI=mlflow_server, **S3_ENV), uv=UV[framework])
 
     from mlflow import MlflowClient
     from mlflow.artifacts import download_artifacts
@@ -60,7 +64,9 @@ def test_generated_project_tests_trains_and_registers(
 
     # every framework is deterministic: a retrain from the version's lineage gives its metrics
     assert version.tags["lineage.git.commit"]
-    reproduced = make(project, ["reproduce", f"VERSION={version.version}"], offline_env(MLFLOW_TRACKING_URI=mlflow_server))
+    reproduced = make(
+        project, ["reproduce", f"VERSION={version.version}"], offline_env(MLFLOW_TRACKING_URI=mlflow_server), uv=UV[framework]
+    )
     assert f"{name} version {version.version} reproduces within 0.001" in reproduced
 
 

@@ -152,7 +152,10 @@ def mlflow_server(postgres: str, s3: str) -> Iterator[str]:
 
 def offline_env(**extra: str) -> dict[str, str]:
     _require((WHEELHOUSE / ".stamp").is_file(), f"the wheelhouse {WHEELHOUSE}")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHONPATH", "MLFLOW_"))}
+    # as in a user's shell: no virtualenv or MLflow settings of the tests, and Python writes bytecode
+    # (this machine sets PYTHONDONTWRITEBYTECODE; uv leaves compiling to the first import)
+    skip = ("VIRTUAL_ENV", "PYTHONPATH", "MLFLOW_", "PYTHONDONTWRITEBYTECODE")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(skip)}
     env.update({"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(WHEELHOUSE), "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
     # uv the same way: the wheelhouse only, and no pytorch-cpu index from tool.uv.sources (as pip
     # ignores --extra-index-url under PIP_NO_INDEX); never a Python download

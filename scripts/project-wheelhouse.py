@@ -8,6 +8,7 @@ A stamp file keyed on the template's pyproject skips the work when nothing chang
 from __future__ import annotations
 
 import hashlib
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -16,6 +17,7 @@ from pathlib import Path
 from mlops_scaffold.render import render_project
 
 FRAMEWORKS = ("sklearn", "xgboost", "lightgbm", "pytorch")
+UV_CACHE = ".uv-cache"  # in the wheelhouse; pip and uv read only the archives beside it
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -31,6 +33,9 @@ def main() -> None:
     if stamp.exists() and stamp.read_text() == digest:
         print(f"wheelhouse {wheelhouse} is current")
         return
+    # the uv cache that the tests' `make setup` fill from these wheels (tests/servers.py): unpacked
+    # wheels are keyed by file, so a refreshed wheelhouse would add its ~7 GB beside the old ones
+    shutil.rmtree(wheelhouse / UV_CACHE, ignore_errors=True)
     with tempfile.TemporaryDirectory() as tmp:
         for framework in FRAMEWORKS:
             project = render_project(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -21,20 +20,16 @@ from mlops_scaffold.render import render_project
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
-from servers import UV, WHEELHOUSE, offline_env  # noqa: E402  (the tests' offline environment, one place)
+from servers import UV, WHEELHOUSE, make, offline_env  # noqa: E402  (the tests' offline make, one place)
 
 
 def size_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink()) / 1e6
 
 
-def make(project: Path, target: str, env: dict[str, str], uv: Path | None) -> float:
-    python = getattr(sys, "_base_executable", sys.executable)
-    argv = ["make", target, f"PYTHON={python}", f"UV={uv or ''}"]
+def timed_make(project: Path, target: str, env: dict[str, str], *, uv: bool) -> float:
     start = time.perf_counter()
-    done = subprocess.run(argv, cwd=project, env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"make {target} failed in {project}:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    make(project, [target], env, uv=uv)
     return time.perf_counter() - start
 
 
@@ -54,18 +49,19 @@ def main() -> None:
             answers = {"project_name": f"bench-{framework}", "framework": framework, "python_version": "3.11"}
             project = render_project(Path(tmp) / framework, answers)
             venv = project / ".venv"
-            pip = make(project, "setup", env, None)
+            pip = timed_make(project, "setup", env, uv=False)
             pip_mb = size_mb(venv)
             shutil.rmtree(venv)
-            cold = make(project, "setup", env, UV)
+            cold = timed_make(project, "setup", env, uv=True)
             shutil.rmtree(venv)
-            warm = make(project, "setup", env, UV)
+            warm = timed_make(project, "setup", env, uv=True)
             uv_mb = size_mb(venv)
-            test = make(project, "test", env, UV)
-            train = make(project, "train", env, UV)
-            row = [pip, pip_mb, cold, warm, uv_mb, test, train]
-            print(f"| {framework} | " + " | ".join(f"{v:.0f}" if i in (1, 4) else f"{v:.1f}" for i, v in enumerate(row)) + " |", flush=True)
-
+            test = timed_make(project, "test", env, uv=True)
+            train = timed_make(project, "train", env, uv=True)
+            print(
+                f"| {framework} | {pip:.1f} | {pip_mb:.0f} | {cold:.1f} | {warm:.1f} | {uv_mb:.0f} | {test:.1f} | {train:.1f} |",
+                flush=True,
+            )
 
 if __name__ == "__main__":
     main()

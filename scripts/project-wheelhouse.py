@@ -17,7 +17,6 @@ from pathlib import Path
 from mlops_scaffold.render import render_project
 
 FRAMEWORKS = ("sklearn", "xgboost", "lightgbm", "pytorch")
-UV_CACHE = ".uv-cache"  # in the wheelhouse; pip and uv read only the archives beside it
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -33,9 +32,10 @@ def main() -> None:
     if stamp.exists() and stamp.read_text() == digest:
         print(f"wheelhouse {wheelhouse} is current")
         return
-    # the uv cache that the tests' `make setup` fill from these wheels (tests/servers.py): unpacked
-    # wheels are keyed by file, so a refreshed wheelhouse would add its ~7 GB beside the old ones
-    shutil.rmtree(wheelhouse / UV_CACHE, ignore_errors=True)
+    # the wheelhouse's folders hold what was derived from its wheels, such as the uv cache the tests'
+    # `make setup` fill (tests/servers.py); keyed by file, it would keep the old wheels' ~7 GB
+    for derived in (p for p in wheelhouse.iterdir() if p.is_dir()):
+        shutil.rmtree(derived)
     with tempfile.TemporaryDirectory() as tmp:
         for framework in FRAMEWORKS:
             project = render_project(

@@ -160,7 +160,8 @@ def offline_env(**extra: str) -> dict[str, str]:
     # uv the same way: the wheelhouse only, and no pytorch-cpu index from tool.uv.sources (as pip
     # ignores --extra-index-url under PIP_NO_INDEX); never a Python download
     env.update({"UV_NO_INDEX": "1", "UV_FIND_LINKS": str(WHEELHOUSE), "UV_NO_SOURCES": "1", "UV_OFFLINE": "1"})
-    # uv's cache in the wheelhouse, whose wheels it unpacks; scripts/project-wheelhouse.py clears it with them
+    # uv's cache in the wheelhouse, whose wheels it unpacks; scripts/project-wheelhouse.py clears the
+    # wheelhouse's folders when it refreshes the wheels (pip and uv read only the archives)
     env.update({"UV_CACHE_DIR": str(WHEELHOUSE / ".uv-cache"), "UV_PYTHON_DOWNLOADS": "never", **extra})
     return env
 

@@ -3,7 +3,7 @@ size of .venv) with pip (no uv on PATH), then with uv from a cold and from a war
 `make test` and `make train` (the DVC pipeline and registration into ./mlruns).
 
 Run: .venv/bin/python benchmarks/project_timings.py [--frameworks sklearn xgboost ...]
-Installs offline from the wheelhouse that scripts/install-tools fills (.tools/wheelhouse), as the
+Installs offline from the wheelhouse that scripts/install-tools fills (scripts/project_wheelhouse.py), as the
 tests do, so the figures are install and run time, not download time. Prints a Markdown table.
 """
 

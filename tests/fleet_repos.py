@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import copier
-from conftest import load_script
+from servers import load_script
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Test",

@@ -1,10 +1,12 @@
 """Real servers on loopback for the tests (PostgreSQL from Debian, moto's S3 API, MLflow on both),
 as fixtures conftest.py shares, and helpers: a free port, waiting until one answers, and running a
-generated project's make targets offline, from the wheelhouse scripts/install-tools fills."""
+generated project's make targets offline, from the wheelhouse scripts/install-tools fills, and
+importing a script of scripts/ by path."""
 
 from __future__ import annotations
 
 import glob
+import importlib.util
 import os
 import shutil
 import socket
@@ -15,11 +17,25 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-WHEELHOUSE = REPO / ".tools" / "wheelhouse"
+
+
+def load_script(name: str) -> ModuleType:
+    """A script of scripts/ (`name` without .py), imported by path: scripts are for users, not package modules."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+WHEELHOUSE: Path = load_script("project_wheelhouse").default_wheelhouse()
 BUCKET = "mlflow-artifacts"
 S3_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
 
@@ -160,8 +176,8 @@ def offline_env(**extra: str) -> dict[str, str]:
     # uv the same way: the wheelhouse only, and no pytorch-cpu index from tool.uv.sources (as pip
     # ignores --extra-index-url under PIP_NO_INDEX); never a Python download
     env.update({"UV_NO_INDEX": "1", "UV_FIND_LINKS": str(WHEELHOUSE), "UV_NO_SOURCES": "1", "UV_OFFLINE": "1"})
-    # uv's cache in the wheelhouse, whose wheels it unpacks; scripts/project-wheelhouse.py clears the
-    # wheelhouse's folders when it refreshes the wheels (pip and uv read only the archives)
+    # uv's cache in the wheelhouse, whose wheels it unpacks; scripts/project_wheelhouse.py replaces the
+    # whole wheelhouse when it refreshes the wheels, and this cache goes with it
     env.update({"UV_CACHE_DIR": str(WHEELHOUSE / ".uv-cache"), "UV_PYTHON_DOWNLOADS": "never", **extra})
     return env
 

@@ -20,8 +20,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from conftest import load_script
 from ruamel.yaml import YAML
+from servers import load_script
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("MLOPS_SCAFFOLD_SHARED", REPO.parent / "shared"))

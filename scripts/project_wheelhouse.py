@@ -2,7 +2,7 @@
 
 Usage: python scripts/project_wheelhouse.py [WHEELHOUSE]
 The default WHEELHOUSE is $MLOPS_WHEELHOUSE, else ~/.cache/mlops-scaffold/wheelhouse (outside the
-clone, as the real-engine toolchain is, so that a new clone or a CI cache reuses its ~3.3 GB).
+clone, as the real-engine toolchain is, so that a new clone or a CI cache reuses its ~4.2 GB).
 The tests then install generated projects with PIP_NO_INDEX=1 and PIP_FIND_LINKS=WHEELHOUSE.
 A stamp file keyed on what decides the wheels skips the work when nothing changed. A refresh
 builds a new wheelhouse beside the old one, taking the wheels it still needs from it, and then

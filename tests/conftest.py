@@ -64,5 +64,3 @@ def require_tool(name: str) -> str:
             pytest.fail(f"{name} is missing; scripts/install-tools installs it")
         pytest.skip(f"{name} is missing; run scripts/install-tools")
     return found
-
-

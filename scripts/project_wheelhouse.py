@@ -11,6 +11,7 @@ swaps the two: a failed refresh leaves the old one whole, and wheels no pin need
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -79,6 +80,17 @@ def main() -> None:
         print(f"wheelhouse {wheelhouse} is current")
         return
     wheelhouse.parent.mkdir(parents=True, exist_ok=True)
+    # clones share the wheelhouse: one refreshes it at a time, and the next finds it current
+    with open(wheelhouse.with_name(wheelhouse.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if is_current(wheelhouse):
+            print(f"wheelhouse {wheelhouse} is current (another clone refreshed it)")
+            return
+        refresh(wheelhouse)
+    print(f"wheelhouse {wheelhouse} ready")
+
+
+def refresh(wheelhouse: Path) -> None:
     new = wheelhouse.with_name(wheelhouse.name + ".new")
     old = wheelhouse.with_name(wheelhouse.name + ".old")
     for leftover in (new, old):
@@ -91,7 +103,6 @@ def main() -> None:
         wheelhouse.rename(old)
     new.rename(wheelhouse)
     shutil.rmtree(old, ignore_errors=True)
-    print(f"wheelhouse {wheelhouse} ready")
 
 
 if __name__ == "__main__":

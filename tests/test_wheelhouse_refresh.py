@@ -6,7 +6,9 @@ writes the wheels a pin set would resolve to; the swap around it is the script's
 
 from __future__ import annotations
 
+import fcntl
 import subprocess
+import threading
 from pathlib import Path
 from types import ModuleType
 
@@ -56,7 +58,7 @@ def test_a_refresh_swaps_in_the_new_wheels_and_drops_stale_ones(
     assert reuse == wheelhouse, "the old wheels are offered to pip"
     assert sorted(p.name for p in wheelhouse.iterdir()) == [".stamp", "numpy-2.whl", "torch-2.whl"]
     assert (wheelhouse / ".stamp").read_text() == "pins-2"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["wheelhouse"], "no .new or .old left behind"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["wheelhouse", "wheelhouse.lock"], "no .new or .old left"
 
 
 def test_a_failed_refresh_leaves_the_old_wheelhouse_whole(
@@ -77,6 +79,27 @@ def test_a_failed_refresh_leaves_the_old_wheelhouse_whole(
         run(script, wheelhouse, monkeypatch)
     assert sorted(p.name for p in wheelhouse.iterdir()) == [".stamp", "torch-1.whl"]
     assert (wheelhouse / ".stamp").read_text() == "pins-1"
+
+
+def test_a_clone_waits_for_another_clones_refresh_and_then_finds_it_current(
+    script: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wheelhouse = tmp_path / "wheelhouse"
+    calls: list[tuple[Path, Path]] = []
+    monkeypatch.setattr(script, "digest", lambda: "pins-1")
+    monkeypatch.setattr(script, "download", fake_download(["torch-1.whl"], calls))
+    monkeypatch.setattr("sys.argv", ["project_wheelhouse.py", str(wheelhouse)])
+    with open(tmp_path / "wheelhouse.lock", "w") as other_clone:
+        fcntl.flock(other_clone, fcntl.LOCK_EX)
+        waiting = threading.Thread(target=script.main)
+        waiting.start()
+        waiting.join(timeout=1)
+        assert waiting.is_alive(), "a refresh started while another clone held the lock"
+        wheelhouse.mkdir()  # the other clone's refresh lands
+        (wheelhouse / ".stamp").write_text("pins-1")
+    waiting.join(timeout=30)
+    assert not waiting.is_alive()
+    assert calls == [], "the waiting clone downloaded what the other had just refreshed"
 
 
 def test_the_default_wheelhouse_is_outside_the_clone(script: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -31,6 +31,12 @@ def fake_download(wheels: list[str], calls: list[tuple[Path, Path]]) -> object:
     return download
 
 
+def pin(script: ModuleType, monkeypatch: pytest.MonkeyPatch, digest: str, download: object) -> None:
+    """The template's pins hash to `digest`, and a download of them does `download`."""
+    monkeypatch.setattr(script, "digest", lambda: digest)
+    monkeypatch.setattr(script, "download", download)
+
+
 def run(script: ModuleType, wheelhouse: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("sys.argv", ["project_wheelhouse.py", str(wheelhouse)])
     script.main()
@@ -41,8 +47,7 @@ def test_a_refresh_swaps_in_the_new_wheels_and_drops_stale_ones(
 ) -> None:
     wheelhouse = tmp_path / "wheelhouse"
     calls: list[tuple[Path, Path]] = []
-    monkeypatch.setattr(script, "digest", lambda: "pins-1")
-    monkeypatch.setattr(script, "download", fake_download(["torch-1.whl", "numpy-2.whl"], calls))
+    pin(script, monkeypatch, "pins-1", fake_download(["torch-1.whl", "numpy-2.whl"], calls))
     run(script, wheelhouse, monkeypatch)
     assert sorted(p.name for p in wheelhouse.iterdir()) == [".stamp", "numpy-2.whl", "torch-1.whl"]
     (wheelhouse / ".uv-cache").mkdir()  # what the tests' make setup leaves there
@@ -50,8 +55,7 @@ def test_a_refresh_swaps_in_the_new_wheels_and_drops_stale_ones(
     run(script, wheelhouse, monkeypatch)  # current: no download
     assert len(calls) == 1
 
-    monkeypatch.setattr(script, "digest", lambda: "pins-2")
-    monkeypatch.setattr(script, "download", fake_download(["torch-2.whl", "numpy-2.whl"], calls))
+    pin(script, monkeypatch, "pins-2", fake_download(["torch-2.whl", "numpy-2.whl"], calls))
     run(script, wheelhouse, monkeypatch)
     into, reuse = calls[-1]
     assert into == tmp_path / "wheelhouse.new"
@@ -65,16 +69,14 @@ def test_a_failed_refresh_leaves_the_old_wheelhouse_whole(
     script: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     wheelhouse = tmp_path / "wheelhouse"
-    monkeypatch.setattr(script, "digest", lambda: "pins-1")
-    monkeypatch.setattr(script, "download", fake_download(["torch-1.whl"], []))
+    pin(script, monkeypatch, "pins-1", fake_download(["torch-1.whl"], []))
     run(script, wheelhouse, monkeypatch)
 
     def offline(into: Path, reuse: Path) -> None:
         (into / "half.whl").write_text("")
         raise subprocess.CalledProcessError(1, ["pip", "download"])
 
-    monkeypatch.setattr(script, "digest", lambda: "pins-2")
-    monkeypatch.setattr(script, "download", offline)
+    pin(script, monkeypatch, "pins-2", offline)
     with pytest.raises(subprocess.CalledProcessError):
         run(script, wheelhouse, monkeypatch)
     assert sorted(p.name for p in wheelhouse.iterdir()) == [".stamp", "torch-1.whl"]
@@ -86,12 +88,10 @@ def test_a_clone_waits_for_another_clones_refresh_and_then_finds_it_current(
 ) -> None:
     wheelhouse = tmp_path / "wheelhouse"
     calls: list[tuple[Path, Path]] = []
-    monkeypatch.setattr(script, "digest", lambda: "pins-1")
-    monkeypatch.setattr(script, "download", fake_download(["torch-1.whl"], calls))
-    monkeypatch.setattr("sys.argv", ["project_wheelhouse.py", str(wheelhouse)])
+    pin(script, monkeypatch, "pins-1", fake_download(["torch-1.whl"], calls))
     with open(tmp_path / "wheelhouse.lock", "w") as other_clone:
         fcntl.flock(other_clone, fcntl.LOCK_EX)
-        waiting = threading.Thread(target=script.main)
+        waiting = threading.Thread(target=run, args=(script, wheelhouse, monkeypatch))
         waiting.start()
         waiting.join(timeout=1)
         assert waiting.is_alive(), "a refresh started while another clone held the lock"

@@ -1,10 +1,36 @@
 """mlops-scaffold: scaffold MLOps platforms and projects from one typed spec."""
 
-from mlops_scaffold.bundle import template_version
-from mlops_scaffold.errors import ScaffoldError, SpecError, SpecIssue
-from mlops_scaffold.spec import Platform, Project, SpecSet, load_spec, load_specs
+from __future__ import annotations
 
-__version__ = template_version()
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from mlops_scaffold.bundle import package_version
+
+if TYPE_CHECKING:
+    from mlops_scaffold.errors import ScaffoldError, SpecError, SpecIssue
+    from mlops_scaffold.spec import Platform, Project, SpecSet, load_spec, load_specs
+
+__version__ = package_version()
+
+_EXPORTS = {
+    "Platform": "mlops_scaffold.spec",
+    "Project": "mlops_scaffold.spec",
+    "SpecSet": "mlops_scaffold.spec",
+    "load_spec": "mlops_scaffold.spec",
+    "load_specs": "mlops_scaffold.spec",
+    "ScaffoldError": "mlops_scaffold.errors",
+    "SpecError": "mlops_scaffold.errors",
+    "SpecIssue": "mlops_scaffold.errors",
+}
+
+
+def __getattr__(name: str) -> Any:
+    # the public names load on first use, so `import mlops_scaffold` (and the CLI's start) stays light
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'mlops_scaffold' has no attribute {name!r}")
+
 
 __all__ = [
     "Platform",

@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from mlops_scaffold.constants import PULUMI_PROJECT
 from mlops_scaffold.errors import EngineError, UsageError
 from mlops_scaffold.spec import SpecSet
 
 Action = Literal["preview", "up", "refresh", "destroy"]
-PROJECT = "platform"
+PROJECT = PULUMI_PROJECT
 """The Pulumi project name, as in `stacks/platform/Pulumi.yaml`: project stacks reference `<org>/platform/<stack>`."""
 DEFAULT_BACKEND = "file://~/.pulumi-state"
 PASSPHRASE_VARS = ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")

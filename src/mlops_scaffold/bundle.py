@@ -1,9 +1,8 @@
-"""The copier template this version ships, and the facts it holds for the package: the release
-version (copier.yml's `scaffold_version`) and the Pulumi versions every generated stack pins."""
+"""The copier template this version ships, the release version, and the Pulumi versions every
+generated stack pins."""
 
 from __future__ import annotations
 
-import re
 from functools import cache
 from pathlib import Path
 from typing import Any, cast
@@ -12,9 +11,6 @@ from mlops_scaffold.errors import RenderError
 
 PULUMI_PINS = "templates/_partials/pulumi-pins.txt"
 """Pulumi SDK and provider pins, relative to the template root; constraints.txt reads them too."""
-VERSION_PATTERN = re.compile(r'(?m)^scaffold_version:\n  type: str\n  default: "(?P<version>[^"]+)"')
-"""Where copier.yml states the version (pyproject.toml's hatch pattern is the same, as a build cannot import it)."""
-
 
 def template_root() -> Path:
     """The template shipped with this version: the repository root in a checkout, else the package copy."""
@@ -27,23 +23,35 @@ def template_root() -> Path:
     raise RenderError("the bundled template is missing from this installation; reinstall mlops-scaffold")
 
 
-@cache
-def template_version() -> str:
-    """The release version, as copier.yml states it once for the package and the template."""
-    found = VERSION_PATTERN.search((template_root() / "copier.yml").read_text())
-    if found is None:
-        raise RenderError("copier.yml states no scaffold_version; the installation is damaged")
-    return found["version"]
+def package_version() -> str:
+    """The release version, from the installed package's metadata (pyproject.toml's `version`); in a
+    checkout run without installing, from pyproject.toml itself."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mlops-scaffold")
+    except PackageNotFoundError:
+        import tomllib
+
+        checkout = Path(__file__).resolve().parents[2] / "pyproject.toml"
+        return str(tomllib.loads(checkout.read_text(encoding="utf-8"))["project"]["version"])
+
+
+def copier_documents(text: str) -> list[Any]:
+    """The YAML documents of a copier.yml, as the YAML parser splits them; an included document
+    (`--- !include FILE`, in older releases) is None."""
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe", pure=True)
+    yaml.constructor.add_constructor("!include", lambda _loader, _node: None)
+    return list(yaml.load_all(text))
 
 
 def copier_settings(text: str | None = None) -> dict[str, Any]:
-    """copier.yml's settings and questions (of the bundled template, or of `text`), without the
-    documents it includes (`!include templates/_partials/facts.yml`; see `constants.facts`)."""
-    from ruamel.yaml import YAML
-
-    text = (template_root() / "copier.yml").read_text() if text is None else text
-    documents = [d for d in text.split("\n---\n") if "!include" not in d.split("\n", 1)[0]]
-    return cast(dict[str, Any], YAML(typ="safe").load(documents[-1]))
+    """copier.yml's settings and questions (of the bundled template, or of `text`): its last document."""
+    text = (template_root() / "copier.yml").read_text(encoding="utf-8") if text is None else text
+    documents = [d for d in copier_documents(text) if isinstance(d, dict)]
+    return cast(dict[str, Any], documents[-1])
 
 
 @cache

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from mlops_scaffold.facts import FACTS
+
 if TYPE_CHECKING:  # the spec reads CHART_NAMES from here, so the catalog imports no spec at run time
     from mlops_scaffold.spec.platform import Platform
 
@@ -51,7 +53,7 @@ CHART_NAMES = tuple(CHARTS)
 """Helm charts the platform installs; `charts.overrides` keys must be one of these."""
 
 IMAGES: dict[str, str] = {
-    "mlflow": "docker.io/burakince/mlflow:3.6.0",
+    "mlflow": f"docker.io/burakince/mlflow:{FACTS.mlflow.version}",
     "postgres": "docker.io/library/postgres:17.6-bookworm",
     "s3": "docker.io/chrislusf/seaweedfs:3.97",
     "pushgateway": "quay.io/prometheus/pushgateway:v1.11.1",

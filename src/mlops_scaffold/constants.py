@@ -1,57 +1,39 @@
 """Names, ports, labels, API versions and file names shared by the platform and the projects.
 
-The facts a generated project relies on are written once, in the template
-(`templates/_partials/facts.yml`, which copier.yml includes as the hidden answer `facts`);
-this module reads them from the bundled template. The rest are written here, once.
+The facts a generated project relies on are written once, in `mlops_scaffold.facts` (the template
+reads them as its hidden answer `facts`); this module gives them the names the package uses.
 """
 
 from __future__ import annotations
 
-from functools import cache
-from typing import Any, cast
+from mlops_scaffold.facts import FACTS
 
-from ruamel.yaml import YAML
+ANSWERS_FILE = ".copier-answers.yml"
+"""The copier answers file of every generated repository (copier.yml's `_answers_file`, generated from here)."""
 
-from mlops_scaffold.bundle import copier_settings, template_root
+PROJECT_LABEL = FACTS.labels.project
+ENVIRONMENT_LABEL = FACTS.labels.environment
+TRAINING_LABEL = FACTS.labels.training
+QUEUE_LABEL = FACTS.labels.queue
+KUEUE_API = FACTS.kueue_api
 
-FACTS_FILE = "templates/_partials/facts.yml"
-
-
-@cache
-def facts() -> dict[str, Any]:
-    """The template's `facts` answer (its default), as the template renders with it."""
-    loaded = YAML(typ="safe").load((template_root() / FACTS_FILE).read_text())
-    return cast(dict[str, Any], loaded["facts"]["default"])
-
-
-def _fact(*path: str) -> Any:
-    value: Any = facts()
-    for key in path:
-        value = value[key]
-    return value
-
-
-ANSWERS_FILE: str = copier_settings()["_answers_file"]
-"""The copier answers file of every generated repository (copier.yml's `_answers_file`)."""
-
-PROJECT_LABEL: str = _fact("labels", "project")
-ENVIRONMENT_LABEL: str = _fact("labels", "environment")
-TRAINING_LABEL: str = _fact("labels", "training")
-QUEUE_LABEL: str = _fact("labels", "queue")
-KUEUE_API: str = _fact("kueue_api")
-
-DNS_NAMESPACE: str = _fact("dns", "namespace")
-MLFLOW_NAMESPACE: str = _fact("mlflow", "namespace")
-MLFLOW_SERVICE: str = _fact("mlflow", "service")
-MLFLOW_PORT: int = _fact("mlflow", "port")
-OBJECT_STORE_SERVICE: str = _fact("object_store", "service")
-S3_PORT: int = _fact("object_store", "port")
-MONITORING_NAMESPACE: str = _fact("monitoring", "namespace")
-PUSHGATEWAY_SERVICE: str = _fact("pushgateway", "service")
-PUSHGATEWAY_PORT: int = _fact("pushgateway", "port")
-REGISTRY_NAMESPACE: str = _fact("registry", "namespace")
-REGISTRY_SERVICE: str = _fact("registry", "service")
-REGISTRY_PORT: int = _fact("registry", "port")
+DNS_NAMESPACE = FACTS.dns.namespace
+DNS_PORT = FACTS.dns.port
+MLFLOW_NAMESPACE = FACTS.mlflow.namespace
+MLFLOW_SERVICE = FACTS.mlflow.service
+MLFLOW_PORT = FACTS.mlflow.port
+OBJECT_STORE_SERVICE = FACTS.object_store.service
+S3_PORT = FACTS.object_store.port
+MONITORING_NAMESPACE = FACTS.namespaces.monitoring
+PUSHGATEWAY_SERVICE = FACTS.pushgateway.service
+PUSHGATEWAY_PORT = FACTS.pushgateway.port
+REGISTRY_NAMESPACE = FACTS.registry.namespace
+REGISTRY_SERVICE = FACTS.registry.service
+REGISTRY_PORT = FACTS.registry.port
+ARGOCD_NAMESPACE = FACTS.namespaces.argocd
+POSTGRES_PORT = FACTS.postgres_port
+PULUMI_PROJECT = FACTS.pulumi_project
+OIDC_ISSUERS = FACTS.oidc_issuers
 
 MAX_ENVIRONMENTS = 8
 """Environments a platform may have: the project template has this many overlay slots (deploy/overlays)."""
@@ -60,9 +42,6 @@ AWS_DB_INSTANCE_CLASS = "db.t4g.medium"
 """The RDS instance class of the managed MLflow database on aws (priced by `plan`)."""
 GCP_DB_TIER = "db-custom-2-7680"
 """The Cloud SQL tier of the managed MLflow database on gcp (priced by `plan`)."""
-
-ARGOCD_NAMESPACE = "argocd"
-POSTGRES_PORT = 5432
 
 
 def service_host(service: str, namespace: str, port: int | None = None) -> str:

@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Any, Literal
 
 from mlops_scaffold.components import build_platform
+from mlops_scaffold.constants import PULUMI_PROJECT
 from mlops_scaffold.cost import PRICES_DATE, PRICES_SOURCE, Estimate
 from mlops_scaffold.mock_engine import CapturedResource, MockRun, run_program
 from mlops_scaffold.spec import SpecSet
@@ -22,7 +23,7 @@ def plan_platform(specs: SpecSet, stack: str = "dev") -> MockRun:
     """
     channels = specs.platform.monitoring.channels if specs.platform is not None else []
     stand_ins = {c.secret_key: f"planned-{c.secret_key}" for c in channels}
-    return run_program(lambda: build_platform(specs), project="platform", stack=stack, secret_config=stand_ins)
+    return run_program(lambda: build_platform(specs), project=PULUMI_PROJECT, stack=stack, secret_config=stand_ins)
 
 
 def short_type(type_: str) -> str:

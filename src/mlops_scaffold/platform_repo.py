@@ -5,31 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from mlops_scaffold.errors import UsageError
-from mlops_scaffold.render import environment_answers, render_project
+from mlops_scaffold.questions import platform_answers
+from mlops_scaffold.render import render_project
 from mlops_scaffold.spec import Platform, SpecSet, load_specs
 from mlops_scaffold.spec.schema import json_schema_text
 from mlops_scaffold.spec.starters import SCHEMA_FILE, default_spec_text, default_specs
 
 SPEC_DIR = "specs"
 DEFAULT_SPEC = "platform.yaml"
-
-
-def platform_answers(platform: Platform, spec_files: Sequence[str], stack_dir: str = ".") -> dict[str, Any]:
-    """copier answers (kind: platform) equivalent to a Platform spec."""
-    return {
-        "kind": "platform",
-        "platform_name": platform.name,
-        "environments": environment_answers(platform),
-        "spec_files": list(spec_files),
-        "state_backend": platform.ci.state_backend,
-        "ci_provider": platform.ci.provider,
-        "ci_organization": platform.ci.organization,
-        "target": platform.target,
-        "stack_dir": stack_dir,
-    }
 
 
 def stack_file(platform: Platform, environment: str) -> str:

@@ -12,84 +12,14 @@ from typing import Any
 
 from mlops_scaffold import __version__
 from mlops_scaffold.bundle import template_root
-from mlops_scaffold.constants import ANSWERS_FILE, OBJECT_STORE_URL
+from mlops_scaffold.constants import ANSWERS_FILE
 from mlops_scaffold.errors import RenderError, UsageError
-from mlops_scaffold.spec import Platform, Project
+from mlops_scaffold.questions import Answers, answers_from_spec, data_remote, environment_answers
+
+__all__ = ["Answers", "answers_from_spec", "data_remote", "environment_answers", "local_template", "render_project"]
 
 TEMPLATE_URL = "https://github.com/mlops-scaffold/mlops-scaffold.git"
 """Where the template is published; renders of the bundled copy record it, so `copier update` works."""
-
-
-def answers_from_spec(project: Project, platform: Platform | None = None) -> dict[str, Any]:
-    """copier answers equivalent to a Project spec (and its platform, when the file has one): every
-    spec field that means something in the template. Without a platform, the template's defaults
-    (the Platform spec's) stand."""
-    scaling = project.serving.autoscaling
-    answers: dict[str, Any] = {
-        "project_name": project.name,
-        "description": project.description,
-        "owners": ", ".join(project.owners),
-        "framework": project.framework,
-        "python_version": project.python_version,
-        "training_queue": project.training.queue,
-        "training_gpus": project.training.gpus,
-        "training_cpu": project.training.cpu,
-        "training_memory": project.training.memory,
-        "training_schedule": project.training.schedule or "",
-        "serving_mode": project.serving.mode,
-        "platform_stack": project.platform_stack,
-        "dvc": project.data.dvc,
-    }
-    if project.data.dvc:
-        remote, endpoint = data_remote(project, platform)
-        if remote:
-            answers["dvc_remote"] = remote
-            answers["dvc_endpoint"] = endpoint
-    if project.serving.mode == "online":
-        answers["serving_autoscaling"] = scaling.enabled
-        if scaling.enabled:
-            answers["serving_replicas"] = scaling.min_replicas
-            answers["serving_max_replicas"] = scaling.max_replicas
-            answers["serving_target_cpu"] = scaling.target_cpu_percent
-        else:
-            answers["serving_replicas"] = project.serving.replicas
-    if platform is not None:
-        monitoring = platform.monitoring
-        answers |= {
-            "ci_provider": platform.ci.provider,
-            "ci_organization": platform.ci.organization,
-            "target": platform.target,
-            "registry": platform.registry_host,
-            "environments": environment_answers(platform),
-            "drift_schedule": monitoring.drift.schedule,
-            "drift_metric": monitoring.drift.metric,
-            "drift_threshold": monitoring.drift.threshold,
-        }
-        if project.serving.mode == "online":
-            answers["alert_error_rate"] = monitoring.alerts.error_rate
-            answers["latency_ms"] = monitoring.slo.latency_ms
-    return answers
-
-
-def data_remote(project: Project, platform: Platform | None) -> tuple[str, str]:
-    """The project's DVC remote and its S3 endpoint ("" for the cloud's own): the spec's
-    `data.remote`, else the platform's object store (its artifact bucket, under dvc/<project>),
-    else nothing, and the template's local remote stands."""
-    if project.data.remote:
-        return project.data.remote, ""
-    if platform is None:
-        return "", ""
-    scheme = "gs" if platform.target == "gcp" and platform.artifact_store_type == "managed" else "s3"
-    remote = f"{scheme}://{platform.model_registry.artifact_store.bucket}/dvc/{project.name}"
-    return remote, OBJECT_STORE_URL if platform.artifact_store_type == "in-cluster" else ""
-
-
-def environment_answers(platform: Platform) -> list[dict[str, Any]]:
-    """The template's `environments` answer: each environment's name, approval and replica bounds."""
-    return [
-        {"name": e.name, "approval": e.approval, "min_replicas": e.min_replicas, "max_replicas": e.max_replicas}
-        for e in platform.environments
-    ]
 
 
 def local_template(template: str | None) -> str | None:
@@ -118,7 +48,7 @@ def _record_published_source(answers_path: Path) -> None:
 
 def render_project(
     dst: Path,
-    answers: dict[str, Any],
+    answers: Answers | Mapping[str, Any],
     *,
     template: str | None = None,
     vcs_ref: str | None = None,
@@ -132,10 +62,7 @@ def render_project(
     import jinja2
     from plumbum import ProcessExecutionError
 
-    from mlops_scaffold.fleet import worker_caches
-
-    worker_caches.install_render_caches()
-    worker_caches.new_update()
+    data = answers.data() if isinstance(answers, Answers) else dict(answers)
     dst = dst.resolve()
     if dst.exists() and not dst.is_dir():
         raise UsageError(f"{dst} exists and is not a directory")
@@ -149,7 +76,7 @@ def render_project(
             copier.run_copy(
                 source,
                 work,
-                data=answers,
+                data=data,
                 vcs_ref=vcs_ref,
                 defaults=True,
                 unsafe=False,

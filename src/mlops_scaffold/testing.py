@@ -6,7 +6,7 @@ registered: no cluster, no cloud credentials, no Pulumi CLI. Secret values read 
     def program() -> None:
         build_platform(load_spec(Path("mlops.yaml")))
 
-    run = run_program(program, project="platform", stack="dev")
+    run = run_program(program, project=PULUMI_PROJECT, stack="dev")
     namespaces = run.of_type("kubernetes:core/v1:Namespace")
     assert all(r.parent for r in run.resources)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from mlops_scaffold.constants import OIDC_ISSUERS as ISSUERS
 from mlops_scaffold.spec import Platform, Project
 
-ISSUERS = {"github": "https://token.actions.githubusercontent.com", "gitlab": "https://gitlab.com"}
 AUDIENCE = "kubernetes"
 
 

@@ -17,7 +17,7 @@ CI_PATHS = ("ci/", ".github/", ".gitlab-ci.yml", "renovate.json")
 
 def platform_ci_files(platform: Platform, stack_dir: str = ".") -> dict[str, str]:
     """Path (relative to the repository root) to content, for the spec's CI provider."""
-    from mlops_scaffold.platform_repo import platform_answers
+    from mlops_scaffold.questions import platform_answers
     from mlops_scaffold.render import render_project
 
     with tempfile.TemporaryDirectory(prefix="mlops-scaffold-ci.") as tmp:

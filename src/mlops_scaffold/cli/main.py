@@ -145,11 +145,12 @@ def new(
     dst: Path,
 ) -> None:
     """Render a new project into DST from a Project spec, non-interactively."""
-    from mlops_scaffold.render import answers_from_spec, local_template, render_project
+    from mlops_scaffold.questions import Answers, answers_from_spec
+    from mlops_scaffold.render import local_template, render_project
 
     if not spec_paths and not defaults:
         raise UsageError("give --spec FILE, or --defaults to take every answer from the template's defaults")
-    answers: dict[str, object] = {}
+    answers = Answers()
     if spec_paths:
         specs = load_specs(list(spec_paths))
         given = " + ".join(str(p) for p in spec_paths)

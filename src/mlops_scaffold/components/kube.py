@@ -16,6 +16,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from mlops_scaffold.catalog import Chart
+from mlops_scaffold.constants import DNS_NAMESPACE, DNS_PORT
 
 Manifest = dict[str, Any]
 
@@ -88,8 +89,8 @@ def allow_dns(namespace_name: str) -> Manifest:
             "policyTypes": ["Egress"],
             "egress": [
                 {
-                    "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}}],
-                    "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+                    "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": DNS_NAMESPACE}}}],
+                    "ports": [{"protocol": "UDP", "port": DNS_PORT}, {"protocol": "TCP", "port": DNS_PORT}],
                 }
             ],
         },

@@ -3,12 +3,39 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 DNS_LABEL_RE = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+
+
+def python_pattern(pattern: str) -> str:
+    """`pattern` for Python's `re`, with the meaning the spec's validator (Rust's regex) gives it: a
+    final `$` ends the text (`\\Z`), where Python's `$` would also admit one trailing newline."""
+    return pattern[:-1] + r"\Z" if pattern.endswith("$") and not pattern.endswith(r"\$") else pattern
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A string rule stated once as a pattern: the spec validates with it, and copier.yml's generated
+    validator uses the same pattern (`mlops_scaffold.questions`)."""
+
+    pattern: str
+    message: str
+    """What a value must be, after "must be"."""
+
+    def __call__(self, text: str) -> str:
+        if re.search(python_pattern(self.pattern), text) is None:
+            raise ValueError(f"{text!r} must be {self.message}")
+        return text
+
+    def joined(self, separator: str = ", ?") -> str:
+        """The pattern of a `separator`-joined list of such values (empty included)."""
+        one = self.pattern.removeprefix("^").removesuffix("$")
+        return f"^(({one})({separator}({one}))*)?$"
 
 
 class SpecModel(BaseModel):
@@ -44,9 +71,15 @@ _DECIMAL = {
     "P": Decimal("1e15"),
     "E": Decimal("1e18"),
 }
-_QUANTITY_RE = re.compile(
-    r"^(?P<num>[+-]?(?:\d+(?:\.\d*)?|\.\d+))(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?\d+)?$"
+_NUMBER = r"(?P<num>[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))"
+_SUFFIX = r"(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?"
+_QUANTITY_RE = re.compile(f"^{_NUMBER}{_SUFFIX}$")
+
+QUANTITY = Checked(
+    "^" + _NUMBER.replace("[+-]", r"\+").replace("?P<num>", "") + _SUFFIX.replace("?P<suffix>", "") + "$",
+    "a non-negative Kubernetes quantity such as 500m, 4 or 16Gi",
 )
+"""A Kubernetes resource quantity that is not negative (a sign, if any, is `+`)."""
 
 
 def parse_quantity(text: str) -> Decimal:
@@ -66,70 +99,41 @@ def parse_quantity(text: str) -> Decimal:
     return number * (Decimal(10) ** int(suffix[1:]))
 
 
-def _check_quantity(text: str) -> str:
-    if parse_quantity(text) < 0:
-        raise ValueError(f"{text!r} must not be negative")
-    return text
-
-
-Quantity = Annotated[str, AfterValidator(_check_quantity), Field(examples=["500m", "4", "16Gi"])]
+Quantity = Annotated[str, AfterValidator(QUANTITY), QUANTITY, Field(examples=["500m", "4", "16Gi"])]
 """A non-negative Kubernetes quantity, kept as the user wrote it."""
 
 # --- cron ------------------------------------------------------------------------------
 
-_CRON_MACROS = {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
-_MONTHS = {
-    m: i for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)
-}
-_DAYS = {d: i for i, d in enumerate(["sun", "mon", "tue", "wed", "thu", "fri", "sat"])}
-_CRON_FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
-    ("minute", 0, 59, {}),
-    ("hour", 0, 23, {}),
-    ("day of month", 1, 31, {}),
-    ("month", 1, 12, _MONTHS),
-    ("day of week", 0, 7, _DAYS),
+_CRON_MACROS = ("yearly", "annually", "monthly", "weekly", "daily", "midnight", "hourly")
+_MONTH_NAMES = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
+_DAY_NAMES = "sun|mon|tue|wed|thu|fri|sat"
+_CRON_VALUES = (
+    "0*([0-9]|[1-5][0-9])",  # minute 0-59 (leading zeros allowed, as Kubernetes' parser does)
+    "0*([0-9]|1[0-9]|2[0-3])",  # hour 0-23
+    "0*([1-9]|[12][0-9]|3[01])",  # day of month 1-31
+    f"0*([1-9]|1[0-2])|(?i:{_MONTH_NAMES})",  # month 1-12 or a name
+    f"0*[0-7]|(?i:{_DAY_NAMES})",  # day of week 0-7 (0 and 7 are Sunday) or a name
 )
 
 
-def _cron_value(token: str, name: str, low: int, high: int, names: dict[str, int]) -> int:
-    value = names.get(token.lower()) if names else None
-    if value is None:
-        if not token.isdigit():
-            raise ValueError(f"{token!r} is not a valid {name}")
-        value = int(token)
-    if not low <= value <= high:
-        raise ValueError(f"{name} {value} is outside {low}-{high}")
-    return value
+def _cron_field(value: str) -> str:
+    item = rf"(\*|({value})(-({value}))?)(/0*[1-9][0-9]*)?"
+    return f"{item}(,{item})*"
 
 
-def _check_cron_field(text: str, name: str, low: int, high: int, names: dict[str, int]) -> None:
-    for item in text.split(","):
-        base, _, step = item.partition("/")
-        if step and (not step.isdigit() or int(step) == 0):
-            raise ValueError(f"step {step!r} in the {name} field must be a positive number")
-        if base == "*":
-            continue
-        start, dash, end = base.partition("-")
-        first = _cron_value(start, name, low, high, names)
-        if dash:
-            last = _cron_value(end, name, low, high, names)
-            if last < first:
-                raise ValueError(f"range {base!r} in the {name} field runs backwards")
+CRON = Checked(
+    f"^(@({'|'.join(_CRON_MACROS)})|{' '.join(_cron_field(v) for v in _CRON_VALUES)})$",
+    'a cron expression such as "0 3 * * 1" (minute hour day-of-month month day-of-week) or @daily',
+)
+"""Five cron fields, each a list of values, ranges and steps within the field's bounds, or a macro."""
 
 
 def check_cron(text: str) -> str:
     """Accept a five-field cron expression or a macro, as Kubernetes CronJobs do."""
-    if text in _CRON_MACROS:
-        return text
-    parts = text.split()
-    if len(parts) != 5:
-        raise ValueError(f"{text!r} is not a cron expression: expected 5 fields, got {len(parts)}")
-    for part, (name, low, high, names) in zip(parts, _CRON_FIELDS, strict=True):
-        _check_cron_field(part, name, low, high, names)
-    return text
+    return CRON(text)
 
 
-Cron = Annotated[str, AfterValidator(check_cron), Field(examples=["0 3 * * 1", "@daily"])]
+Cron = Annotated[str, AfterValidator(CRON), CRON, Field(examples=["0 3 * * 1", "@daily"])]
 """A cron schedule: five fields (minute hour day-of-month month day-of-week) or @daily etc."""
 
 # --- durations -------------------------------------------------------------------------
@@ -148,3 +152,12 @@ Duration = Annotated[str, AfterValidator(_check_duration), Field(examples=["15d"
 
 KubernetesVersion = Annotated[str, StringConstraints(pattern=r"^1\.(2[5-9]|3[0-7])$")]
 """A Kubernetes minor version, 1.25 to 1.37, written as a string such as "1.33"."""
+
+# --- values the template takes that the spec derives --------------------------------------
+
+REGISTRY_HOST_RULE = Checked(
+    r"^[a-z0-9][-a-z0-9.]*(:[0-9]+)?(/[a-z0-9][-a-z0-9._/]*)?$", "a registry host such as registry.example.com:5000"
+)
+"""The container registry a project pushes to (the platform's `registry_host`)."""
+ENDPOINT_RULE = Checked(r"^https?://[-A-Za-z0-9.]+(:[0-9]+)?/?$", "an http(s):// URL such as http://s3.example.com:8333")
+"""The S3 API endpoint of a DVC remote (the platform's in-cluster object store)."""

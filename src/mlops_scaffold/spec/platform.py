@@ -464,7 +464,7 @@ class GitOpsSettings(SpecModel):
 class Ci(SpecModel):
     """The CI system and organization that hosts the repositories."""
 
-    provider: Literal["github", "gitlab"] = "github"
+    provider: Literal["github", "gitlab"] = Field("github", description="CI provider: GitHub Actions or GitLab CI.")
     state_backend: Literal["self-managed", "pulumi-cloud"] = Field(
         "self-managed",
         description="Where platform CI keeps Pulumi state: a self-managed backend URL (repo variable "
@@ -485,7 +485,11 @@ class Platform(SpecModel):
     kubernetes_version: KubernetesVersion = Field("1.33", description="Kubernetes minor version, as a string.")
     aws: AwsSettings | None = Field(None, description="Required when target is aws.")
     gcp: GcpSettings | None = Field(None, description="Required when target is gcp.")
-    environments: list[Environment] = Field(default_factory=_default_environments, max_length=MAX_ENVIRONMENTS)
+    environments: list[Environment] = Field(
+        default_factory=_default_environments,
+        max_length=MAX_ENVIRONMENTS,
+        description="Deployment environments, in promotion order.",
+    )
     container_registry: ContainerRegistrySettings = Field(default_factory=ContainerRegistrySettings)
     model_registry: ModelRegistrySettings = Field(default_factory=ModelRegistrySettings)
     charts: Charts = Field(default_factory=Charts)

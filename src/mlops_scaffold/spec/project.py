@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
-from mlops_scaffold.spec.fields import Cron, DnsLabel, ProjectName, Quantity, SpecModel
+from mlops_scaffold.constants import PULUMI_PROJECT
+from mlops_scaffold.spec.fields import Checked, Cron, DnsLabel, ProjectName, Quantity, SpecModel
 from mlops_scaffold.spec.rules import Violations
 
 MlFramework = Literal["sklearn", "xgboost", "lightgbm", "pytorch"]
 PythonVersion = Literal["3.11", "3.12", "3.13"]
+CPU_ONLY_FRAMEWORKS = ("sklearn", "lightgbm")
+"""Frameworks that do not train on GPUs."""
 
-OWNER_PATTERN = r"^(@?[A-Za-z0-9]([-A-Za-z0-9]{0,38})(/[A-Za-z0-9][-A-Za-z0-9_.]{0,99})?|[^@\s\"'`$\\]+@[^@\s\"'`$\\]+\.[A-Za-z]{2,})$"
+OWNER = Checked(
+    r"^(@?[A-Za-z0-9][-A-Za-z0-9]{0,38}(/[A-Za-z0-9][-A-Za-z0-9_.]{0,99})?|[^@\s,\"'`$\\]+@[^@\s,\"'`$\\]+\.[A-Za-z]{2,})$",
+    "a user, an org/team or an e-mail address",
+)
+"""An owner: no commas, as the template keeps owners as one comma-separated answer."""
+Owner = Annotated[str, AfterValidator(OWNER), OWNER, Field(examples=["alice", "example-org/ml-team", "bob@example.com"])]
 STACK_PATTERN = r"^[A-Za-z0-9][-A-Za-z0-9_.]*/[A-Za-z0-9][-A-Za-z0-9_.]*/[A-Za-z0-9][-A-Za-z0-9_.]*$"
 
 
@@ -30,7 +37,7 @@ class ProjectTraining(SpecModel):
 class Autoscaling(SpecModel):
     """Horizontal autoscaling of the model server."""
 
-    enabled: bool = True
+    enabled: bool = Field(True, description="Scale the model server on CPU with a HorizontalPodAutoscaler.")
     min_replicas: int = Field(2, ge=1, le=1000, description="Fewest replicas the autoscaler keeps.")
     max_replicas: int = Field(5, ge=1, le=1000, description="Most replicas the autoscaler may reach.")
     target_cpu_percent: int = Field(70, ge=1, le=100, description="Average CPU utilisation to scale at.")
@@ -79,7 +86,7 @@ class Project(SpecModel):
         pattern=r"^[^\x00-\x1f\x7f`$\\{}<>\"]*$",
         description="One line, without quotes, backticks, $, backslashes, braces or angle brackets.",
     )
-    owners: list[str] = Field(
+    owners: list[Owner] = Field(
         default_factory=list, description="GitHub/GitLab users or teams (org/team), or e-mail addresses."
     )
     framework: MlFramework = Field("sklearn", description="sklearn, xgboost, lightgbm or pytorch.")
@@ -88,7 +95,7 @@ class Project(SpecModel):
     serving: Serving = Field(default_factory=Serving)
     data: DataSettings = Field(default_factory=DataSettings)
     platform_stack: str = Field(
-        "organization/platform/dev",
+        f"organization/{PULUMI_PROJECT}/dev",
         pattern=STACK_PATTERN,
         description="Pulumi stack reference (org/project/stack) of the platform this project runs on.",
     )
@@ -96,10 +103,7 @@ class Project(SpecModel):
     @model_validator(mode="after")
     def _rules(self) -> Project:
         found = Violations()
-        for index, owner in enumerate(self.owners):
-            if re.match(OWNER_PATTERN, owner) is None:
-                found.add(("owners", index), f"{owner!r} is not a user, org/team or e-mail address")
-        if self.training.gpus > 0 and self.framework in ("sklearn", "lightgbm"):
+        if self.training.gpus > 0 and self.framework in CPU_ONLY_FRAMEWORKS:
             found.add(("training", "gpus"), f"{self.framework} does not train on GPUs; set gpus to 0")
         found.raise_if_any()
         return self

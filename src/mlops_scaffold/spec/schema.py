@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from mlops_scaffold.spec.fields import DNS_LABEL_RE, check_cron, parse_quantity
+from mlops_scaffold.spec.fields import CRON, DNS_LABEL_RE, QUANTITY
 from mlops_scaffold.spec.platform import Platform
 from mlops_scaffold.spec.project import Project
 
@@ -48,17 +48,17 @@ def json_schema_text(kind: SchemaKind | None = None) -> str:
 
 # --- Markdown reference -----------------------------------------------------------------
 
-_VALIDATOR_NAMES = {parse_quantity.__name__: "quantity", "_check_quantity": "quantity", check_cron.__name__: "cron"}
+_RULE_NAMES = {QUANTITY: "quantity", CRON: "cron"}
 
 
 def _type_name(annotation: object, info: FieldInfo | None = None) -> str:
     if info is not None:
         for meta in info.metadata:
+            if meta is QUANTITY or meta is CRON:
+                return _RULE_NAMES[meta]
             func = getattr(meta, "func", None)
             if func is not None:
                 name = getattr(func, "__name__", "")
-                if name in _VALIDATOR_NAMES:
-                    return _VALIDATOR_NAMES[name]
                 if name == "_check_duration":
                     return "duration"
             if getattr(meta, "pattern", None) == DNS_LABEL_RE:

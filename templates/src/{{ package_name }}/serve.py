@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
+from . import SERVER_PORT
+
 REQUESTS = Counter("model_requests_total", "Prediction requests by HTTP status code.", ["code"])
 LATENCY = Histogram(
     "model_request_duration_seconds",
@@ -83,7 +85,7 @@ def make_handler(model: Any) -> type[BaseHTTPRequestHandler]:
 
 
 def main() -> None:
-    port = int(os.environ.get("PORT", "8080"))
+    port = int(os.environ.get("PORT", str(SERVER_PORT)))
     server = ThreadingHTTPServer(("0.0.0.0", port), make_handler(load_model()))  # noqa: S104 - in a container
     print(f"serving on :{port}")
     server.serve_forever()

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlops_scaffold.constants import OIDC_ISSUERS
+
 Document = dict[str, Any]
 
-CI_ISSUERS = {"github": "token.actions.githubusercontent.com", "gitlab": "gitlab.com"}
+CI_ISSUERS = {provider: url.removeprefix("https://") for provider, url in OIDC_ISSUERS.items()}
+"""Each issuer as IAM names it: the host, without the scheme."""
 
 
 def _doc(*statements: dict[str, Any]) -> Document:

@@ -9,9 +9,8 @@ import pulumi
 import pulumi_gcp as gcp
 
 from mlops_scaffold.ci.identity import ci_account_id, ci_subjects
+from mlops_scaffold.constants import OIDC_ISSUERS as ISSUERS
 from mlops_scaffold.spec import Platform
-
-ISSUERS = {"github": "https://token.actions.githubusercontent.com", "gitlab": "https://gitlab.com"}
 
 
 def provider_attributes(provider: str, organization: str) -> tuple[dict[str, str], str]:

@@ -166,7 +166,7 @@ def test_copier_copy_from_a_tagged_clone_equals_mlops_scaffold_new(cli: CliRunne
     copier.run_copy(
         str(clone),
         tmp_path / "via-copier",
-        data=answers_from_spec(doc.model),
+        data=answers_from_spec(doc.model).data(),
         defaults=True,
         vcs_ref="v0.1.0",
         quiet=True,
@@ -177,10 +177,10 @@ def test_copier_copy_from_a_tagged_clone_equals_mlops_scaffold_new(cli: CliRunne
 
 def test_pytorch_without_gpus_installs_torch_from_the_cpu_index_everywhere(tmp_path: Path) -> None:
     """pip (Makefile, Dockerfile, GitLab's test job) and uv read PyTorch's CPU index, the one fact in
-    facts.yml; with GPUs, or with another framework, nothing names it."""
-    from mlops_scaffold.constants import facts
+    mlops_scaffold.facts; with GPUs, or with another framework, nothing names it."""
+    from mlops_scaffold.facts import FACTS
 
-    index = facts()["indexes"]["pytorch_cpu"]
+    index = FACTS.indexes["pytorch_cpu"]
     places = ("Makefile", "Dockerfile", ".gitlab-ci.yml")
     cpu = render_project(tmp_path / "cpu", {"project_name": "vision", "framework": "pytorch", "ci_provider": "gitlab"})
     for name in places:

@@ -48,7 +48,7 @@ CASES: list[tuple[str, str, list[tuple[int, int, str, str]]]] = [
     (
         "bad-quantity",
         "name: a\ntraining:\n  queues:\n    - name: q\n      memory: 12 GB\n",
-        [(5, 7, "training.queues[0].memory", "is not a Kubernetes quantity")],
+        [(5, 7, "training.queues[0].memory", "must be a non-negative Kubernetes quantity")],
     ),
     (
         "gpu-quota-without-gpu-pool",
@@ -68,7 +68,7 @@ CASES: list[tuple[str, str, list[tuple[int, int, str, str]]]] = [
     (
         "cron-field-count",
         'kind: Project\nname: p\ntraining:\n  schedule: "every day"\n',
-        [(4, 3, "training.schedule", "expected 5 fields, got 2")],
+        [(4, 3, "training.schedule", "expected 5 fields separated by single spaces, got 2")],
     ),
     (
         "slack-without-channel",
@@ -118,7 +118,7 @@ CASES: list[tuple[str, str, list[tuple[int, int, str, str]]]] = [
     (
         "bad-owner",
         "kind: Project\nname: p\nowners: [alice, 'not an owner']\n",
-        [(3, 17, "owners[1]", "is not a user, org/team or e-mail address")],
+        [(3, 17, "owners[1]", "must be a user, an org/team or an e-mail address")],
     ),
     ("unknown-kind", "kind: Cluster\nname: a\n", [(1, 1, "kind", "unknown kind 'Cluster'")]),
     ("wrong-api-version", "apiVersion: v2\nname: a\n", [(1, 1, "apiVersion", "'mlops-scaffold/v1'")]),

@@ -14,13 +14,11 @@ a worker keeps:
 
 All three hook functions that are not copier's public API, so each is installed only when the
 installed versions have exactly the shape it was written for (`supported()`); otherwise plain
-copier runs, slower and the same. The template cache lives in fleet worker processes only.
-`render_project` installs the other two (`install_render_caches`): one render compiles ~950
-Jinja sources, many of them the same path parts and defaults, and compiling was half of its
-time (benchmarks/render_vs_copier.py); and asking `core.fileMode` once per rendered file was a
-quarter of what remained (~60 git processes). The compile cache patches
-`jinja2.Environment.compile` for the whole process; cached code is what jinja2 itself would
-have compiled for the same source.
+copier runs, slower and the same. They are installed in fleet worker processes only (the pool's
+initializer), never by the package's render functions, so a process that renders with
+`mlops-scaffold new` or `render_project` keeps jinja2 and copier as they are. The compile cache's
+key holds every Environment setting that changes compiled code (`_env_key`), and it keeps at
+most `COMPILE_CACHE_SIZE` entries, least recently used out first.
 """
 
 from __future__ import annotations
@@ -31,6 +29,7 @@ import functools
 import inspect
 import shutil
 import subprocess
+from collections import OrderedDict
 from collections.abc import Callable
 from functools import cached_property
 from multiprocessing.util import Finalize
@@ -40,7 +39,15 @@ from typing import Any
 _installed: set[str] = set()
 
 
-def _env_key(env: Any) -> tuple[object, ...]:
+COMPILE_CACHE_SIZE = 4096
+"""Compiled sources a worker keeps: two template versions hold about 2,000."""
+
+
+def _env_key(env: Any, name: str | None) -> tuple[object, ...]:
+    """What jinja2's compiler reads from the environment: the syntax, the extensions, and what
+    constant folding and autoescaping call (filters, tests, autoescape for this name, finalize).
+    Functions are held by identity (the key keeps them alive, so an id is never reused)."""
+    autoescape = env.autoescape(name) if callable(env.autoescape) else env.autoescape
     return (
         type(env),
         env.block_start_string,
@@ -57,9 +64,14 @@ def _env_key(env: Any) -> tuple[object, ...]:
         env.keep_trailing_newline,
         tuple(sorted(env.extensions)),
         env.optimized,
-        env.finalize is not None,
+        env.finalize,
         env.is_async,
         env.code_generator_class,
+        env.undefined,
+        bool(autoescape),
+        tuple(sorted(env.filters.items(), key=lambda item: item[0])),
+        tuple(sorted(env.tests.items(), key=lambda item: item[0])),
+        tuple(sorted((k, repr(v)) for k, v in env.policies.items())),
     )
 
 
@@ -106,7 +118,7 @@ def _cache_jinja_compilation() -> None:
     from jinja2 import Environment
 
     original: Callable[..., Any] = Environment.compile
-    compiled: dict[tuple[object, ...], Any] = {}
+    compiled: OrderedDict[tuple[object, ...], Any] = OrderedDict()
 
     def compile_once(
         self: Environment,
@@ -118,10 +130,17 @@ def _cache_jinja_compilation() -> None:
     ) -> Any:
         if not isinstance(source, str):
             return original(self, source, name, filename, raw, defer_init)
-        key = (source, name, raw, defer_init, _env_key(self))
-        code = compiled.get(key)
+        key = (source, name, raw, defer_init, _env_key(self, name))
+        try:
+            code = compiled.get(key)
+        except TypeError:  # a filter or test that cannot be a key: compile as jinja2 would
+            return original(self, source, name, filename, raw, defer_init)
         if code is None:
             code = compiled[key] = original(self, source, name, filename, raw, defer_init)
+            if len(compiled) > COMPILE_CACHE_SIZE:
+                compiled.popitem(last=False)
+        else:
+            compiled.move_to_end(key)
         return code
 
     Environment.compile = compile_once  # type: ignore[method-assign]
@@ -219,30 +238,16 @@ def new_update() -> None:
     _file_modes.clear()
 
 
-def install_compile_cache() -> bool:
-    """Install the Jinja compile cache in this process if jinja2 fits; idempotent. Says whether it is on."""
-    if "jinja" not in _installed and supported()["jinja"]:
-        _cache_jinja_compilation()
-        _installed.add("jinja")
-    return "jinja" in _installed
-
-
-def install_render_caches() -> dict[str, bool]:
-    """The caches one render (`new`, `platform init`) gains from: Jinja compilation, and the
-    destination's `core.fileMode` asked once; idempotent. Call `new_update` before each render."""
-    fits = supported()
-    install_compile_cache()
-    if "file_mode" not in _installed and fits["file_mode"]:
-        _once_per_destination_file_mode()
-        _installed.add("file_mode")
-    return {name: fits[name] for name in ("jinja", "file_mode")}
-
-
 def install() -> dict[str, bool]:
     """Install the caches the installed versions support in this process (a fleet worker); idempotent.
     Returns which are installed."""
     fits = supported()
-    install_render_caches()
+    if "jinja" not in _installed and fits["jinja"]:
+        _cache_jinja_compilation()
+        _installed.add("jinja")
+    if "file_mode" not in _installed and fits["file_mode"]:
+        _once_per_destination_file_mode()
+        _installed.add("file_mode")
     if "templates" not in _installed and fits["templates"]:
         _share_templates()
         _installed.add("templates")

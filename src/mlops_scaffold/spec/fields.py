@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
@@ -26,10 +27,13 @@ class Checked:
     pattern: str
     message: str
     """What a value must be, after "must be"."""
+    explain: Callable[[str], str | None] | None = None
+    """Says more precisely what is wrong with a refused value, where it can."""
 
     def __call__(self, text: str) -> str:
         if re.search(python_pattern(self.pattern), text) is None:
-            raise ValueError(f"{text!r} must be {self.message}")
+            reason = self.explain(text) if self.explain is not None else None
+            raise ValueError(f"{text!r} must be {self.message}" + (f": {reason}" if reason else ""))
         return text
 
     def joined(self, separator: str = ", ?") -> str:
@@ -116,6 +120,43 @@ _CRON_VALUES = (
 )
 
 
+_MONTHS = {m: i for i, m in enumerate(_MONTH_NAMES.split("|"), 1)}
+_DAYS = {d: i for i, d in enumerate(_DAY_NAMES.split("|"))}
+_CRON_BOUNDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
+    ("minute", 0, 59, {}),
+    ("hour", 0, 23, {}),
+    ("day of month", 1, 31, {}),
+    ("month", 1, 12, _MONTHS),
+    ("day of week", 0, 7, _DAYS),
+)
+
+
+def _cron_value(token: str, name: str, low: int, high: int, names: dict[str, int]) -> str | None:
+    value = names.get(token.lower()) if names else None
+    if value is None:
+        if not token.isdigit():
+            return f"{token!r} is not a valid {name}"
+        value = int(token)
+    return None if low <= value <= high else f"{name} {value} is outside {low}-{high}"
+
+
+def _explain_cron(text: str) -> str | None:
+    """Which field of a refused cron expression is wrong (the pattern alone decides what is valid)."""
+    parts = text.split(" ")
+    if len(parts) != 5:
+        return f"expected 5 fields separated by single spaces, got {len(text.split())}"
+    for part, (name, low, high, names) in zip(parts, _CRON_BOUNDS, strict=True):
+        for item in part.split(","):
+            base, _, step = item.partition("/")
+            if step and (not step.isdigit() or int(step) == 0):
+                return f"step {step!r} in the {name} field must be a positive number"
+            for token in ([] if base == "*" else base.split("-", 1)):
+                reason = _cron_value(token, name, low, high, names)
+                if reason:
+                    return reason
+    return None
+
+
 def _cron_field(value: str) -> str:
     item = rf"(\*|({value})(-({value}))?)(/0*[1-9][0-9]*)?"
     return f"{item}(,{item})*"
@@ -124,6 +165,7 @@ def _cron_field(value: str) -> str:
 CRON = Checked(
     f"^(@({'|'.join(_CRON_MACROS)})|{' '.join(_cron_field(v) for v in _CRON_VALUES)})$",
     'a cron expression such as "0 3 * * 1" (minute hour day-of-month month day-of-week) or @daily',
+    _explain_cron,
 )
 """Five cron fields, each a list of values, ranges and steps within the field's bounds, or a macro."""
 

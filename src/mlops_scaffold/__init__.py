@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
-
-from mlops_scaffold.bundle import package_version
+TYPE_CHECKING = False  # not typing's: importing typing would slow the CLI's first milliseconds
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from mlops_scaffold.errors import ScaffoldError, SpecError, SpecIssue
     from mlops_scaffold.spec import Platform, Project, SpecSet, load_spec, load_specs
-
-__version__ = package_version()
 
 _EXPORTS = {
     "Platform": "mlops_scaffold.spec",
@@ -27,7 +24,13 @@ _EXPORTS = {
 
 def __getattr__(name: str) -> Any:
     # the public names load on first use, so `import mlops_scaffold` (and the CLI's start) stays light
+    if name == "__version__":
+        from mlops_scaffold.bundle import package_version
+
+        return package_version()
     if name in _EXPORTS:
+        from importlib import import_module
+
         return getattr(import_module(_EXPORTS[name]), name)
     raise AttributeError(f"module 'mlops_scaffold' has no attribute {name!r}")
 

@@ -1,5 +1,5 @@
 """Allow `python -m mlops_scaffold`."""
 
-from mlops_scaffold.cli.main import run
+from mlops_scaffold.cli.entry import run
 
 run()

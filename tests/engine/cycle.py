@@ -69,11 +69,16 @@ class Cycle:
         self.env: dict[str, str] = dict(os.environ)
         self.bin = harness.toolchain()
         self.local = harness.local_cluster_module()
+        from mlops_scaffold.spec import Platform, load_specs
+
+        # the stack is an environment of the spec (the CLI refuses any other name): the first one
+        platform = load_specs(specs).platform or Platform.model_validate({"name": "platform"})
+        self.stack = platform.environments[0].name
 
     def _cli(self, step: str, *args: str, expect: int = 0) -> dict[str, Any]:
         started = time.monotonic()
         cmd = [
-            sys.executable, "-m", "mlops_scaffold", "platform", *args, "--json", "--stack", "e2e",
+            sys.executable, "-m", "mlops_scaffold", "platform", *args, "--json", "--stack", self.stack,
             "--work-dir", str(self.work / "stack"), "--secret-env", f"alert-ml-alerts={ALERT_SECRET_ENV}",
         ]  # fmt: skip
         with (self.work / "logs" / f"{step}.log").open("w") as log:
@@ -89,7 +94,7 @@ class Cycle:
 
     def _state(self) -> list[dict[str, Any]]:
         done = subprocess.run(
-            [str(self.bin / "pulumi"), "stack", "export", "--stack", "e2e", "--show-secrets"],
+            [str(self.bin / "pulumi"), "stack", "export", "--stack", self.stack, "--show-secrets"],
             cwd=self.work / "stack",
             env=self.env,
             capture_output=True,

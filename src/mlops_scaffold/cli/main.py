@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from mlops_scaffold import __version__
+from mlops_scaffold.cli.stacks import require_environment_stack
 from mlops_scaffold.errors import ScaffoldError, SpecError, UsageError
 from mlops_scaffold.files import write_atomic
 from mlops_scaffold.spec import SpecSet, load_specs, parse_text
@@ -116,6 +117,7 @@ def plan(fmt: str, stack: str, specs: Sequence[Path]) -> None:
     from mlops_scaffold.plan import plan_platform, render_plan
 
     loaded = load_specs(list(specs)) if specs else default_specs()
+    require_environment_stack(loaded, stack)
     run = plan_platform(loaded, stack=stack)
     cost = estimate(loaded.platform) if loaded.platform is not None else None
     click.echo(render_plan(run, "json" if fmt == "json" else "mermaid" if fmt == "mermaid" else "text", cost), nl=False)
@@ -215,6 +217,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 1
+    except OSError as exc:
+        # a path the user named that cannot be written or read: its parent is a file, a folder is
+        # missing or read-only, the disk is full
+        where = exc.filename if exc.filename is not None else "a file"
+        _fail(f"{where}: {exc.strerror or exc}; choose a path in a folder you can write to")
+        return 2
     return code if isinstance(code, int) else 0
 
 

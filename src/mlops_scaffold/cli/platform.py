@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from mlops_scaffold.cli.stacks import require_environment_stack
 from mlops_scaffold.errors import UsageError
 from mlops_scaffold.spec import load_specs
 from mlops_scaffold.spec.starters import default_specs
@@ -69,6 +70,7 @@ def _run(action: str, expect_no_changes: bool, params: dict[str, Any]) -> None:
     from mlops_scaffold.automation import StackOptions, run_platform
 
     specs = load_specs(list(params["specs"])) if params["specs"] else default_specs()
+    require_environment_stack(specs, params["stack"])
     options = StackOptions(
         stack=params["stack"],
         work_dir=params["work_dir"],

@@ -39,7 +39,8 @@ def test_a_path_under_a_file_is_one_line(cli: CliRunner, a_file: Path, args: tup
     assert result.code == 2
     lines = result.err.strip().splitlines()
     assert len(lines) == 1, result.err
-    assert str(a_file.name) in lines[0] and "Traceback" not in result.err
+    assert str(a_file.name) in lines[0]
+    assert "Traceback" not in result.err
     assert a_file.read_text() == "not a folder\n"  # nothing lost
 
 
@@ -48,7 +49,8 @@ def test_bad_yaml_is_one_located_line(cli: CliRunner, tmp_path: Path) -> None:
     bad.write_text("name: [\n")
     result = cli("validate", bad)
     assert result.code == 1
-    assert result.out.startswith(f"{bad}:2:1: ") and "YAML syntax error" in result.out
+    assert result.out.startswith(f"{bad}:2:1: ")
+    assert "YAML syntax error" in result.out
     assert "Traceback" not in result.err
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,13 @@ def test_engine_errors_are_the_engines_own_lines() -> None:
     )
     lines = _engine_lines(CommandError(CommandResult(stdout, "error: preview failed\n", 255)))
     assert lines == ['chart "zot" version "0.1.67" not found in http://127.0.0.1:1 repository', "error: preview failed"]
+
+
+def test_the_platform_readme_and_the_cli_share_one_state_backend() -> None:
+    """A cloud engineer who follows the README and also runs `mlops-scaffold platform` sees one state."""
+    from mlops_scaffold.automation import DEFAULT_BACKEND
+
+    readme = (Path(__file__).resolve().parents[1] / "stacks/platform/README.md").read_text()
+    logins = re.findall(r"`pulumi login ([^`\s]+)`", readme)
+    assert logins[0] == DEFAULT_BACKEND
+    assert "--local" not in readme

@@ -19,12 +19,13 @@ from typing import Any, Literal
 
 from mlops_scaffold.constants import PULUMI_PROJECT
 from mlops_scaffold.errors import EngineError, UsageError
+from mlops_scaffold.facts import FACTS
 from mlops_scaffold.spec import SpecSet
 
 Action = Literal["preview", "up", "refresh", "destroy"]
 PROJECT = PULUMI_PROJECT
 """The Pulumi project name, as in `stacks/platform/Pulumi.yaml`: project stacks reference `<org>/platform/<stack>`."""
-DEFAULT_BACKEND = "file://~/.pulumi-state"
+DEFAULT_BACKEND = FACTS.state_backend
 PASSPHRASE_VARS = ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")
 
 

@@ -78,6 +78,10 @@ class Facts(_Fact):
         "gitlab": "https://gitlab.com",
     }
     """The OIDC issuer of each CI provider's job tokens."""
+    state_backend: str = "file://~/.pulumi-state"
+    """Where Pulumi state lives unless the user chooses another backend: the platform repository's
+    README logs in here, and `mlops-scaffold platform` uses it when neither --backend nor
+    PULUMI_BACKEND_URL is set, so both see the same stacks."""
     pulumi_project: str = "platform"
     """The Pulumi project name of the platform program (Pulumi.yaml, the mock engine, the Automation API)."""
     indexes: dict[str, str] = {"pytorch_cpu": "https://download.pytorch.org/whl/cpu"}

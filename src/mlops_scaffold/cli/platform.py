@@ -13,6 +13,7 @@ import click
 
 from mlops_scaffold.cli.stacks import require_environment_stack
 from mlops_scaffold.errors import UsageError
+from mlops_scaffold.facts import FACTS
 from mlops_scaffold.spec import load_specs
 from mlops_scaffold.spec.starters import default_specs
 
@@ -46,7 +47,7 @@ def _engine_options(function: Any) -> Any:
             show_default=True,
             help="Folder of Pulumi.yaml and Pulumi.<stack>.yaml (stack config and the secrets salt); created if missing.",
         ),
-        click.option("--backend", help="State backend URL; default $PULUMI_BACKEND_URL, else file://~/.pulumi-state."),
+        click.option("--backend", help=f"State backend URL; default $PULUMI_BACKEND_URL, else {FACTS.state_backend}."),
         click.option("--kube-context", help="kubeconfig context of the cluster (stack config kubernetes:context)."),
         click.option("--kubeconfig", help="kubeconfig path or contents (stack config kubernetes:kubeconfig)."),
         click.option("--config", "config", multiple=True, metavar="KEY=VALUE", help="Set a stack config value."),

@@ -205,3 +205,23 @@ def test_an_unreachable_template_source_is_named(
     (remote,), _ = update_fleet([repo], UpdateOptions("v2", trust=True), jobs=1)
     assert remote.outcome == "failed"
     assert f"template source {url} is unreachable (fatal: unable to access" in remote.message
+
+
+def test_a_tagless_clone_names_the_script_that_makes_the_tags(cli: CliRunner, tmp_path: Path) -> None:
+    """A clone made without tags (or a fork): `new --vcs-ref` and `fleet --template-clone` say to run
+    scripts/release_tags.py instead of only "unknown revision" or blaming the remote."""
+    from mlops_scaffold.releases import RELEASE_TAGS
+
+    template = build_template(tmp_path)
+    for tag in subprocess.run(["git", "tag"], cwd=template, capture_output=True, text=True, check=True).stdout.split():
+        subprocess.run(["git", "tag", "-d", tag], cwd=template, capture_output=True, check=True)
+    result = cli("new", "--defaults", "--template", template, "--vcs-ref", "v1", tmp_path / "out")
+    assert result.code == 1
+    assert "Unknown revision: 'v1'" in result.err
+    assert RELEASE_TAGS in result.err
+    project = tmp_path / "project"
+    project.mkdir()
+    status = cli("fleet", "status", "--template-clone", template, project)
+    assert status.code == 2
+    assert f"--template-clone {template}: the clone has no tags" in status.err
+    assert RELEASE_TAGS in status.err

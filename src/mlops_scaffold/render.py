@@ -84,7 +84,12 @@ def render_project(
                 overwrite=True,
             )
         except (copier.errors.CopierError, jinja2.TemplateError, ValueError) as exc:
-            raise RenderError(f"copier could not render {source}: {' '.join(str(exc).split())}") from None
+            message = " ".join(str(exc).split())
+            if "Unknown revision" in message and template is not None and Path(template).is_dir():
+                from mlops_scaffold.releases import missing_tags_hint
+
+                message += missing_tags_hint(Path(template))
+            raise RenderError(f"copier could not render {source}: {message}") from None
         except ProcessExecutionError as exc:
             # copier runs git to fetch a remote template or check out a ref; say what git said
             said = [line.strip() for line in str(exc.stderr or "").splitlines() if line.strip()]

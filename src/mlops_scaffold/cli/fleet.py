@@ -15,6 +15,7 @@ from ruamel.yaml.error import YAMLError
 
 from mlops_scaffold.errors import InputFileError, UsageError
 from mlops_scaffold.files import write_atomic
+from mlops_scaffold.releases import RELEASE_TAGS, has_tags
 
 FORMATS = click.Choice(["table", "json"])
 STYLES = {"updated": "green", "up-to-date": "dim", "conflicted": "yellow", "refused": "red", "failed": "red"}
@@ -69,6 +70,11 @@ CLONE_HELP = (
 def _clone(path: Path | None) -> Path | None:
     if path is not None and not (path / ".git").exists() and not (path / "HEAD").is_file():
         raise UsageError(f"--template-clone {path}: not a git clone of the template")
+    if path is not None and not has_tags(path):
+        raise UsageError(
+            f"--template-clone {path}: the clone has no tags, so no template version can be found; "
+            f"run `{RELEASE_TAGS}` in it to recreate the release tags from CHANGELOG.md"
+        )
     return path
 
 

@@ -194,3 +194,27 @@ def test_pytorch_without_gpus_installs_torch_from_the_cpu_index_everywhere(tmp_p
         other = render_project(tmp_path / framework, answers)
         for name in (*places, "pyproject.toml"):
             assert index not in (other / name).read_text(), (answers, name)
+
+
+@pytest.mark.parametrize("serving_mode", ["online", "batch"])
+def test_the_generated_package_has_no_import_cycle(tmp_path: Path, serving_mode: str) -> None:
+    """Every intra-package import, function-local ones included, forms an acyclic graph."""
+    import ast
+    import graphlib
+
+    out = render_project(tmp_path / "demo", {"project_name": "demo", "serving_mode": serving_mode})
+    package = out / "src" / "demo"
+    graph: dict[str, set[str]] = {}
+    for path in package.glob("*.py"):
+        module = path.stem
+        edges = graph.setdefault(module, set())
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                edges.add(node.module or "__init__")
+    assert len(graph) >= 15
+    assert "tracking" in graph["lineage"]
+    assert "register" not in graph["lineage"]
+    try:
+        list(graphlib.TopologicalSorter(graph).static_order())
+    except graphlib.CycleError as exc:
+        raise AssertionError(f"import cycle in the generated package: {' -> '.join(exc.args[1])}") from None

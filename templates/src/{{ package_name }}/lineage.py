@@ -146,7 +146,7 @@ def resolve(tags: dict[str, str], root: Path = Path()) -> list[dict[str, str]]:
 def _client() -> Any:
     from mlflow import MlflowClient
 
-    from .register import tracking_uri
+    from .tracking import tracking_uri
 
     return MlflowClient(tracking_uri=tracking_uri(), registry_uri=tracking_uri())
 

@@ -8,7 +8,6 @@ failure leaves `champion` where it was and exits non-zero, which fails the CI ru
 from __future__ import annotations
 
 import json
-import os
 import pickle
 import sys
 import time
@@ -19,6 +18,8 @@ import mlflow
 import mlflow.pyfunc
 from mlflow import MlflowClient
 from mlflow.pyfunc import PythonModel
+
+from .tracking import tracking_uri
 
 CHAMPION = "champion"
 
@@ -33,15 +34,6 @@ class PyfuncModel(PythonModel):
         import numpy as np
 
         return self.model.predict_proba(np.asarray(model_input, dtype=float))
-
-
-def tracking_uri() -> str:
-    """$MLFLOW_TRACKING_URI, else a local file store in ./mlruns (kept for offline, dependency-free use)."""
-    configured = os.environ.get("MLFLOW_TRACKING_URI")
-    if configured:
-        return configured
-    os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
-    return Path("mlruns").resolve().as_uri()
 
 
 def _flat(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -13,6 +13,10 @@ import itertools
 from collections.abc import Iterator
 from typing import Any
 
+from pydantic import BaseModel
+
+from mlops_scaffold.questions import BY_NAME, _bounds, choices, copier_type, defaults
+
 LONG_NAME = "m" + "-long" * 7 + "-abc"  # 40 characters, the most a project name may have
 ENVIRONMENTS: dict[str, list[dict[str, Any]]] = {
     "one": [{"name": "prod", "approval": False, "min_replicas": 1, "max_replicas": 3}],
@@ -26,39 +30,51 @@ ENVIRONMENTS: dict[str, list[dict[str, Any]]] = {
     ],
 }
 
+def values(name: str) -> list[Any]:
+    """A question's values in the matrix, from the table (src/mlops_scaffold/questions.py): the
+    default first, then the choices (the ends and the default, for long lists), both booleans, the
+    bounds of numbers (one step inside an open bound), or the table's samples of strings."""
+    question = BY_NAME[name]
+    default = defaults()[name]
+    options = choices(question)
+    if options is not None:
+        return list(dict.fromkeys([default, *(options if len(options) <= 4 else [options[0], options[-1]])]))
+    kind = copier_type(question)
+    if kind == "bool":
+        return [default, not default]
+    if kind in ("int", "float"):
+        step = 1 if kind == "int" else 0.001
+        assert question.model is not None and question.field is not None, name
+        fields: list[tuple[type[BaseModel], str]] = [(question.model, question.field)]
+        if question.alternative is not None:
+            fields.append(question.alternative[1:])
+        found = [default]
+        for model, field in fields:
+            bounds = _bounds(model.model_fields[field])
+            low = bounds.get("ge", bounds["gt"] + step if "gt" in bounds else None)
+            high = bounds.get("le", bounds["lt"] - step if "lt" in bounds else None)
+            found += [v for v in (low, high) if v is not None]
+        return sorted(dict.fromkeys(found), key=lambda v: (v != default, v))
+    return list(dict.fromkeys([default, *question.samples]))
+
+
 CORE: dict[str, list[Any]] = {
-    "framework": ["sklearn", "xgboost", "lightgbm", "pytorch"],
-    "serving_mode": ["online", "batch", "none"],
-    "ci_provider": ["github", "gitlab"],
-    "dvc": [True, False],
+    "framework": values("framework"),
+    "serving_mode": values("serving_mode"),
+    "ci_provider": values("ci_provider"),
+    "dvc": values("dvc"),
     "training_gpus": [0, 1],
 }
 """Crossed in full (where valid)."""
 
-OTHERS: dict[str, list[Any]] = {
-    "python_version": ["3.11", "3.12", "3.13"],
-    "target": ["kubernetes", "aws", "gcp"],
-    "project_name": ["a", "my-model", LONG_NAME],
-    "owners": ["", "alice, org/ml-team, bob@example.com"],
-    "description": ["An ML project.", ("Scores churn risk for every account, nightly. " * 5)[:200]],
-    "training_queue": ["default", "q" * 63],
-    "training_cpu": ["500m", "2", "16"],
-    "training_memory": ["512Mi", "4Gi", "64Gi"],
-    "training_schedule": ["", "0 3 * * 1", "@daily"],
-    "drift_metric": ["psi", "ks"],
-    "drift_threshold": [0.01, 0.2, 10.0],
-    "drift_schedule": ["0 * * * *", "@hourly"],
-    "serving_autoscaling": [True, False],
-    "serving_replicas": [0, 1, 1000],
-    "serving_max_replicas": [1000],
-    "serving_target_cpu": [1, 70, 100],
-    "alert_error_rate": [0.001, 0.05, 0.999],
-    "latency_ms": [5, 250, 5000],
-    "dvc_remote": ["", "s3://mlflow-artifacts/dvc/x", "gs://team-data/dvc"],
-    "dvc_endpoint": ["", "http://s3.mlflow.svc.cluster.local:8333"],
-    "ci_organization": ["example-org", "o" * 100],
-    "platform_stack": ["organization/platform/dev", "acme/platform-prod/prod-eu"],
-    "registry": ["zot.registry.svc.cluster.local:5000", "123456789012.dkr.ecr.us-east-1.amazonaws.com"],
+TABLE_QUESTIONS = [
+    "python_version", "target", "project_name", "owners", "description", "training_queue", "training_cpu",
+    "training_memory", "training_schedule", "drift_metric", "drift_threshold", "drift_schedule",
+    "serving_autoscaling", "serving_replicas", "serving_max_replicas", "serving_target_cpu", "alert_error_rate",
+    "latency_ms", "dvc_remote", "dvc_endpoint", "ci_organization", "platform_stack", "registry",
+]  # fmt: skip
+
+OTHERS: dict[str, list[Any]] = {name: values(name) for name in TABLE_QUESTIONS} | {
     "environments": list(ENVIRONMENTS),
     "training_gpus_count": [1, 64],
 }
@@ -171,21 +187,8 @@ EDGES: list[dict[str, Any]] = [
 ]
 """Extreme combinations, on the default configuration."""
 
-DEFAULT: dict[str, Any] = {q: vs[0] for q, vs in (CORE | OTHERS).items()} | {
-    "project_name": "my-model",
-    "environments": "default",
-    "training_schedule": "0 3 * * 1",
-    "serving_replicas": 2,
-    "serving_max_replicas": 5,
-    "serving_target_cpu": 70,
-    "alert_error_rate": 0.05,
-    "latency_ms": 250,
-    "drift_threshold": 0.2,
-    "training_cpu": "2",
-    "training_memory": "4Gi",
-    "python_version": "3.12",
-}
-"""The template's defaults (a project with no answers)."""
+DEFAULT: dict[str, Any] = {q: vs[0] for q, vs in (CORE | OTHERS).items()} | {"environments": "default"}
+"""The template's defaults (a project with no answers): each question's first value is its default."""
 
 
 def matrix() -> list[dict[str, Any]]:

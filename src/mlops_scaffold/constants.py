@@ -14,7 +14,6 @@ ANSWERS_FILE = ".copier-answers.yml"
 PROJECT_LABEL = FACTS.labels.project
 ENVIRONMENT_LABEL = FACTS.labels.environment
 TRAINING_LABEL = FACTS.labels.training
-QUEUE_LABEL = FACTS.labels.queue
 KUEUE_API = FACTS.kueue_api
 
 DNS_NAMESPACE = FACTS.dns.namespace

@@ -27,6 +27,7 @@ import copy
 import dataclasses
 import functools
 import inspect
+import re
 import shutil
 import subprocess
 from collections import OrderedDict
@@ -43,11 +44,30 @@ COMPILE_CACHE_SIZE = 4096
 """Compiled sources a worker keeps: two template versions hold about 2,000."""
 
 
-def _env_key(env: Any, name: str | None) -> tuple[object, ...]:
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+"""A name as Jinja's lexer reads one: a filter or test the source uses occurs as one."""
+
+
+def _callable_key(function: object) -> object:
+    """A filter or test as the key holds it: itself, or for a `functools.partial` (jinja2-ansible-filters
+    makes new ones per environment) its function and arguments, and for a bound method its function
+    and class, so equal filters of two environments share compiled code and different ones do not."""
+    if isinstance(function, functools.partial):
+        keywords = tuple(sorted((k, _callable_key(v)) for k, v in function.keywords.items()))
+        return ("partial", _callable_key(function.func), tuple(_callable_key(a) for a in function.args), keywords)
+    method = getattr(function, "__func__", None)
+    if method is not None:
+        return ("method", method, type(getattr(function, "__self__", None)))
+    return function
+
+
+def _env_key(env: Any, name: str | None, source: str) -> tuple[object, ...]:
     """What jinja2's compiler reads from the environment: the syntax, the extensions, and what
-    constant folding and autoescaping call (filters, tests, autoescape for this name, finalize).
-    Functions are held by identity (the key keeps them alive, so an id is never reused)."""
+    constant folding and autoescaping call (autoescape for this name, finalize, and the filters and
+    tests the source can name: those whose name is one of its words). Functions are held by the key
+    itself (so an id is never reused), through `_callable_key`."""
     autoescape = env.autoescape(name) if callable(env.autoescape) else env.autoescape
+    names = set(_NAME.findall(source))
     return (
         type(env),
         env.block_start_string,
@@ -69,8 +89,8 @@ def _env_key(env: Any, name: str | None) -> tuple[object, ...]:
         env.code_generator_class,
         env.undefined,
         bool(autoescape),
-        tuple(sorted(env.filters.items(), key=lambda item: item[0])),
-        tuple(sorted(env.tests.items(), key=lambda item: item[0])),
+        tuple(sorted((k, _callable_key(f)) for k, f in env.filters.items() if k in names)),
+        tuple(sorted((k, _callable_key(f)) for k, f in env.tests.items() if k in names)),
         tuple(sorted((k, repr(v)) for k, v in env.policies.items())),
     )
 
@@ -130,7 +150,7 @@ def _cache_jinja_compilation() -> None:
     ) -> Any:
         if not isinstance(source, str):
             return original(self, source, name, filename, raw, defer_init)
-        key = (source, name, raw, defer_init, _env_key(self, name))
+        key = (source, name, raw, defer_init, _env_key(self, name, source))
         try:
             code = compiled.get(key)
         except TypeError:  # a filter or test that cannot be a key: compile as jinja2 would

@@ -1,10 +1,17 @@
-"""Commented starter specs that `mlops-scaffold init` writes; tests keep them valid."""
+"""Commented starter specs that `mlops-scaffold init` writes (the Project one generated from its model); tests keep them valid."""
 
 from __future__ import annotations
 
+import json
+import re
+import typing
 from typing import Literal
 
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+
 from mlops_scaffold.spec.loader import SpecSet, parse_text
+from mlops_scaffold.spec.project import Project
 
 SCHEMA_FILE = "mlops-scaffold.schema.json"
 
@@ -76,32 +83,60 @@ ci:
   organization: example-org
 """
 
-PROJECT_STARTER = """\
+PROJECT_HEADER = """\
 # yaml-language-server: $schema={schema}
 # An mlops-scaffold Project spec. Only `name` is required; every other key shows its default.
 # Reference: `mlops-scaffold schema --format markdown`. Check it with `mlops-scaffold validate`.
-apiVersion: mlops-scaffold/v1
-kind: Project
-name: {name}
-description: An ML project.
-owners: []                  # e.g. [alice, example-org/ml-team, bob@example.com]
-framework: sklearn          # sklearn, xgboost, lightgbm or pytorch
-python_version: "3.12"
-
-training:
-  queue: default            # a queue of the platform's training.queues
-  gpus: 0
-  cpu: "2"
-  memory: 4Gi
-  schedule: "0 3 * * 1"     # cron; null for manual runs only
-
-serving:
-  mode: online              # online, batch or none
-  replicas: 2
-  autoscaling: {{enabled: true, min_replicas: 2, max_replicas: 5, target_cpu_percent: 70}}
-
-platform_stack: organization/platform/dev   # Pulumi stack reference of the platform
 """
+
+_PLAIN = re.compile(r"^[A-Za-z][-A-Za-z0-9_./]*$")
+_YAML_WORDS = {"true", "false", "null", "yes", "no", "on", "off", "y", "n", "~"}
+
+
+def _scalar(value: object) -> str:
+    """A default as YAML writes it: plain where that reads back the same, else quoted."""
+    if isinstance(value, str):
+        return value if _PLAIN.match(value) and value.lower() not in _YAML_WORDS else json.dumps(value)
+    if isinstance(value, BaseModel):
+        return "{" + ", ".join(f"{k}: {_scalar(v)}" for k, v in _values(value)) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_scalar(v) for v in value) + "]"
+    return json.dumps(value)
+
+
+def _values(model: BaseModel) -> list[tuple[str, object]]:
+    return [(info.alias or name, getattr(model, name)) for name, info in type(model).model_fields.items()]
+
+
+def _hint(info: FieldInfo) -> str:
+    """The trailing comment: the field's choices, else its description."""
+    annotation = info.annotation
+    if typing.get_origin(annotation) is Literal:
+        options = [str(a) for a in typing.get_args(annotation)]
+        return ", ".join(options[:-1]) + " or " + options[-1] if len(options) > 1 else ""
+    return (info.description or "").split(". ")[0].rstrip(".")
+
+
+def _lines(model: BaseModel, indent: str = "") -> list[str]:
+    lines = []
+    for name, info in type(model).model_fields.items():
+        key, value = info.alias or name, getattr(model, name)
+        # sections are blocks at the top and flow mappings below (`autoscaling: {...}`)
+        if isinstance(value, BaseModel) and (not indent or any(isinstance(v, BaseModel) for _, v in _values(value))):
+            lines += [f"{indent}{key}:", *_lines(value, indent + "  ")]
+            continue
+        text = f"{indent}{key}: {_scalar(value)}"
+        hint = "" if isinstance(value, BaseModel) else _hint(info)
+        lines.append(f"{text:<31} # {hint}" if hint else text)
+    return lines
+
+
+def project_starter(name: str, schema: str) -> str:
+    """The Project starter: every field of the model at its default, with its choices or description;
+    generated from the model, so a new field appears here without an edit."""
+    model = Project.model_validate({"name": name})
+    return PROJECT_HEADER.format(schema=schema) + "\n".join(_lines(model)) + "\n"
+
 
 DEFAULT_PROJECT = "demo-model"
 
@@ -118,9 +153,8 @@ def default_specs() -> SpecSet:
     return SpecSet(parse_text(default_spec_text(), "<built-in default>"))
 
 
-_STARTERS = {"platform": PLATFORM_STARTER, "project": PROJECT_STARTER}
-
-
 def starter_spec(kind: StarterKind, name: str, schema: str) -> str:
     """The starter text for `kind`, naming the schema the editor should use."""
-    return _STARTERS[kind].format(name=name, schema=schema)
+    if kind == "project":
+        return project_starter(name, schema)
+    return PLATFORM_STARTER.format(name=name, schema=schema)

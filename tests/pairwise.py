@@ -44,7 +44,8 @@ def values(name: str) -> list[Any]:
         return [default, not default]
     if kind in ("int", "float"):
         step = 1 if kind == "int" else 0.001
-        assert question.model is not None and question.field is not None, name
+        assert question.model is not None, name
+        assert question.field is not None, name
         fields: list[tuple[type[BaseModel], str]] = [(question.model, question.field)]
         if question.alternative is not None:
             fields.append(question.alternative[1:])

@@ -393,25 +393,18 @@ def _bounds(info: FieldInfo) -> dict[str, Any]:
     return found
 
 
+_NUMBER_BOUNDS = (("ge", "<", "at least"), ("gt", "<=", "above"), ("le", ">", "at most"), ("lt", ">=", "below"))
+"""Each bound of a number: the comparison that breaks it, and how the message says it."""
+
+
 def _number_condition(name: str, bounds: dict[str, Any]) -> tuple[str, str] | None:
-    parts, words = [], []
-    if "ge" in bounds:
-        parts.append(f"{name} < {bounds['ge']}")
-        words.append(f"at least {bounds['ge']}")
-    elif "gt" in bounds:
-        parts.append(f"{name} <= {bounds['gt']}")
-        words.append(f"above {bounds['gt']}")
-    if "le" in bounds:
-        parts.append(f"{name} > {bounds['le']}")
-        words.append(f"at most {bounds['le']}")
-    elif "lt" in bounds:
-        parts.append(f"{name} >= {bounds['lt']}")
-        words.append(f"below {bounds['lt']}")
-    if not parts:
+    found = [(f"{name} {wrong} {bounds[b]}", f"{word} {bounds[b]}") for b, wrong, word in _NUMBER_BOUNDS if b in bounds]
+    if not found:
         return None
+    condition = " or ".join(c for c, _ in found)
     if "ge" in bounds and "le" in bounds:
-        return " or ".join(parts), f"must be between {bounds['ge']} and {bounds['le']}"
-    return " or ".join(parts), "must be " + " and ".join(words)
+        return condition, f"must be between {bounds['ge']} and {bounds['le']}"
+    return condition, "must be " + " and ".join(w for _, w in found)
 
 
 def _string_conditions(name: str, question: Question, bounds: dict[str, Any], rule: Checked | None) -> tuple[str, str]:

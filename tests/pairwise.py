@@ -19,7 +19,7 @@ from mlops_scaffold.questions import BY_NAME, _bounds, choices, copier_type, def
 
 LONG_NAME = "m" + "-long" * 7 + "-abc"  # 40 characters, the most a project name may have
 ENVIRONMENTS: dict[str, list[dict[str, Any]]] = {
-    "one": [{"name": "prod", "approval": False, "min_replicas": 1, "max_replicas": 3}],
+    "one": [{"name": "prod", "approval": True, "min_replicas": 1, "max_replicas": 3}],
     "default": [
         {"name": "dev", "approval": False, "min_replicas": 1, "max_replicas": 2},
         {"name": "staging", "approval": False, "min_replicas": 1, "max_replicas": 3},

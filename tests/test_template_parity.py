@@ -236,7 +236,8 @@ def test_every_question_depends_only_on_questions_asked_before_it() -> None:
     names = [n for n in questions() if not n.startswith("_")]
     for position, name in enumerate(names):
         question = questions()[name]
-        text = " ".join(str(question.get(key, "")) for key in ("when", "default", "validator"))
+        # copier renders strings (and lists of them) as templates; a mapping default (the facts) is data
+        text = " ".join(str(v) for key in ("when", "default", "validator") if isinstance(v := question.get(key, ""), str | list))
         used = {n for n in names if re.search(rf"\b{n}\b", text)} - {name}
         later = sorted(n for n in used if names.index(n) > position)
         assert later == [], f"{name} uses {later}, which copier asks later"

@@ -25,7 +25,7 @@ from mlops_scaffold.spec import SpecSet
 Action = Literal["preview", "up", "refresh", "destroy"]
 PROJECT = PULUMI_PROJECT
 """The Pulumi project name, as in `stacks/platform/Pulumi.yaml`: project stacks reference `<org>/platform/<stack>`."""
-DEFAULT_BACKEND = FACTS.state_backend
+DEFAULT_BACKEND = FACTS.local_backend_url
 PASSPHRASE_VARS = ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")
 
 

@@ -78,7 +78,7 @@ class Facts(_Fact):
         "gitlab": "https://gitlab.com",
     }
     """The OIDC issuer of each CI provider's job tokens."""
-    state_backend: str = "file://~/.pulumi-state"
+    local_backend_url: str = "file://~/.pulumi-state"
     """Where Pulumi state lives unless the user chooses another backend: the platform repository's
     README logs in here, and `mlops-scaffold platform` uses it when neither --backend nor
     PULUMI_BACKEND_URL is set, so both see the same stacks."""

@@ -47,7 +47,7 @@ def _engine_options(function: Any) -> Any:
             show_default=True,
             help="Folder of Pulumi.yaml and Pulumi.<stack>.yaml (stack config and the secrets salt); created if missing.",
         ),
-        click.option("--backend", help=f"State backend URL; default $PULUMI_BACKEND_URL, else {FACTS.state_backend}."),
+        click.option("--backend", help=f"State backend URL; default $PULUMI_BACKEND_URL, else {FACTS.local_backend_url}."),
         click.option("--kube-context", help="kubeconfig context of the cluster (stack config kubernetes:context)."),
         click.option("--kubeconfig", help="kubeconfig path or contents (stack config kubernetes:kubeconfig)."),
         click.option("--config", "config", multiple=True, metavar="KEY=VALUE", help="Set a stack config value."),

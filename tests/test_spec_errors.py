@@ -208,6 +208,32 @@ def test_alias_bomb_is_bounded() -> None:
     assert any("too large" in i.message for i in caught.value.issues)
 
 
+@pytest.mark.parametrize("levels", [7, 9, 20])
+def test_merge_key_bomb_is_bounded(levels: int) -> None:
+    """Merge keys (<<) count against the same limits as aliases: 7 levels took 53 s, 9 ran for hours."""
+    import time
+
+    lines = ["m0: &m0 {}"]
+    for level in range(1, levels + 1):
+        prev = f"*m{level - 1}"
+        lines.append(f"m{level}: &m{level} {{<<: [{', '.join([prev] * 10)}]}}")
+    started = time.monotonic()
+    with pytest.raises(SpecError) as caught:
+        parse_text("\n".join(lines) + "\n", "merge-bomb.yaml")
+    assert time.monotonic() - started < 5
+    assert any("too large" in i.message for i in caught.value.issues)
+
+
+@pytest.mark.parametrize("field", ["name", "description", "training"])
+def test_a_huge_integer_is_one_located_error(field: str) -> None:
+    text = f"kind: Project\nname: demo\n{field}: 0x{'f' * 3600}\n" if field != "name" else f"kind: Project\nname: 0x{'f' * 3600}\n"
+    with pytest.raises(SpecError) as caught:
+        parse_text(text, "huge.yaml")
+    (issue,) = caught.value.issues
+    assert "is not a valid int" in issue.message
+    assert len(str(issue)) < 200
+
+
 def test_oversized_file_is_refused_before_parsing(tmp_path: Path) -> None:
     big = tmp_path / "big.yaml"
     big.write_text("name: a\n" + "# pad\n" * (MAX_FILE_BYTES // 6 + 1))

@@ -111,6 +111,11 @@ def test_every_overlay_builds_and_validates() -> None:
                 namespace = f"{given['project_name']}-{env['name']}"
                 assert obj["metadata"]["namespace"] == namespace
                 assert len(namespace) <= 63
+                if obj["kind"] == "Deployment":
+                    # an autoscaled Deployment leaves its count to the HPA, so Argo CD's selfHeal
+                    # (the platform's Applications) has nothing to set back after each scaling
+                    autoscaled = given.get("serving_autoscaling", True)
+                    assert ("replicas" in obj["spec"]) == (not autoscaled), (root, env["name"])
                 if is_core(obj):
                     validate_core(obj, "1.33")
                 else:

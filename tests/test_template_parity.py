@@ -183,13 +183,18 @@ def test_any_valid_project_renders_and_reflects_its_spec(
         assert overlay["labels"][0]["pairs"] == {constants.ENVIRONMENT_LABEL: env.name}
         if spec.serving.mode == "online":
             patches = " ".join(p["patch"] for p in overlay["patches"])
-            replicas = int(re.search(r"/spec/replicas, value: (\d+)", patches)[1])  # type: ignore[index]
+            # with an autoscaler, only its bounds are patched: no replica count for GitOps to restore
+            field = "minReplicas" if scaling.enabled else "replicas"
+            assert ("/spec/replicas" in patches) == (not scaling.enabled)
+            replicas = int(re.search(rf"/spec/{field}, value: (\d+)", patches)[1])  # type: ignore[index]
             wanted = scaling.min_replicas if scaling.enabled else spec.serving.replicas
             assert replicas == min(max(wanted, env.min_replicas), env.max_replicas)
 
     # the autoscaler, with the spec's target, only when the spec scales
     hpa = out / "deploy/base/hpa.yaml"
     assert hpa.exists() == (spec.serving.mode == "online" and scaling.enabled)
+    if spec.serving.mode == "online":
+        assert ("replicas" in _yaml(out / "deploy/base/deployment.yaml")["spec"]) == (not scaling.enabled)
     if hpa.exists():
         target = _yaml(hpa)["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"]
         assert target == scaling.target_cpu_percent

@@ -186,7 +186,8 @@ class _Builder:
             if not isinstance(source, MappingNode):
                 self.fail(source, path, "a merge key (<<) needs a mapping or a list of mappings")
                 continue
-            built = self._mapping(source, (*path, "<<"))
+            # through build(), as every other value: merges count against the size, depth and alias limits
+            built = self.build(source, (*path, "<<"))
             if isinstance(built, dict):
                 out.extend((k, v, (*path, "<<", k)) for k, v in built.items())
         return out
@@ -206,7 +207,8 @@ class _Builder:
             if tag == _T + "float":
                 return _to_float(text)
         except ValueError:
-            self.fail(node, path, f"{text!r} is not a valid {tag.removeprefix(_T)}")
+            shown = text if len(text) <= 40 else text[:37] + "..."
+            self.fail(node, path, f"{shown!r} is not a valid {tag.removeprefix(_T)}")
             return None
         self.fail(node, path, f"tag {_short(tag)} is not allowed")
         return None
@@ -217,10 +219,17 @@ def _short(tag: str | None) -> str:
     return "!!" + tag.removeprefix(_T) if tag.startswith(_T) else tag
 
 
+MAX_INT_DIGITS = 64
+"""Digits an integer may have: far beyond any value a spec holds, far below Python's limit (4300)
+on turning integers into text, which an error message about a huge one would hit."""
+
+
 def _to_int(text: str) -> int:
     clean = text.replace("_", "")
     sign = -1 if clean.startswith("-") else 1
     digits = clean.lstrip("+-")
+    if len(digits) > MAX_INT_DIGITS:
+        raise ValueError(f"more than {MAX_INT_DIGITS} digits")
     if digits[:2].lower() in ("0x", "0o", "0b"):
         return sign * int(digits, 0)
     return sign * int(digits, 10)

@@ -6,7 +6,9 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +71,7 @@ def render_project(
     if dst.exists() and not _is_empty_dir(dst) and not force:
         raise UsageError(f"{dst} is not empty; pass --force to render over it (files the template owns are replaced)")
     dst.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=f".{dst.name}.", dir=dst.parent) as tmp:
+    with _scratch(prefix=f".{dst.name}.", parent=dst.parent) as tmp:
         work = Path(tmp) / dst.name
         source = template or str(_template_snapshot(Path(tmp) / "template"))
         try:
@@ -104,6 +106,22 @@ def render_project(
             target.write_text(text, encoding="utf-8")
         _move_into_place(work, dst)
     return dst
+
+
+@contextmanager
+def _scratch(prefix: str, parent: Path) -> Iterator[str]:
+    """A temporary folder beside the destination, removed however the render ends. Interrupted,
+    copier's git may still be writing into it for a moment (Ctrl-C reaches git too, a signal to
+    this process alone does not): removal is retried until it is gone, for a few seconds."""
+    tmp = tempfile.mkdtemp(prefix=prefix, dir=parent)
+    try:
+        yield tmp
+    finally:
+        for _ in range(50):
+            shutil.rmtree(tmp, ignore_errors=True)
+            if not os.path.exists(tmp):
+                break
+            time.sleep(0.1)
 
 
 def _template_snapshot(target: Path) -> Path:

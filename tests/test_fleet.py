@@ -336,3 +336,26 @@ def test_recovery_after_a_dead_worker_restores_or_keeps_what_it_finds(fleet: dic
     assert BRANCH in git(committed, "branch")
 
     assert _recover(untouched, options).message.endswith("before this repo was updated; it is untouched")
+
+
+def test_a_malformed_answers_file_fails_that_repo_only(fleet: dict[str, Path], cli: CliRunner, tmp_path: Path) -> None:
+    """Status and update go on for every other repo and name the broken file and line."""
+    broken = fleet["c"] / ".copier-answers.yml"
+    broken.write_text(broken.read_text() + "project_name: [unclosed\n")
+    git(fleet["c"], "commit", "-qam", "a broken answers file")
+    status = cli("fleet", "status", "--format", "json", fleet["a"], fleet["c"], fleet["g"])
+    assert status.code == 1
+    assert "Traceback" not in status.err
+    found = {Path(s["path"]).name: s for s in json.loads(status.out)}
+    assert found["a"]["error"] is None
+    assert found["g"]["current"] == "v2"
+    assert found["c"]["error"].startswith(f"{broken}:")
+    assert "fix the answers file" in found["c"]["error"]
+    report = tmp_path / "report.json"
+    update = cli("fleet", "update", "--to", "v2", "--trust", "--report", report, fleet["a"], fleet["c"])
+    assert update.code == 1
+    assert "Traceback" not in update.err
+    outcomes = {Path(r["path"]).name: r for r in json.loads(report.read_text())["repos"]}
+    assert outcomes["a"]["outcome"] == "updated"
+    assert outcomes["c"]["outcome"] in ("refused", "failed")
+    assert str(broken) in outcomes["c"]["message"]

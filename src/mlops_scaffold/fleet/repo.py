@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 
 from mlops_scaffold.constants import ANSWERS_FILE
 from mlops_scaffold.errors import GitError
@@ -44,7 +45,13 @@ def read_answers(repo: Path, answers_file: str = ANSWERS_FILE) -> dict[str, obje
     path = repo / answers_file
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no copier answers file; not generated from a template")
-    data = YAML(typ="safe").load(path.read_text())
+    try:
+        data = YAML(typ="safe").load(path.read_text())
+    except YAMLError as exc:  # one repo's broken file fails that repo, with where and why
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise ValueError(f"{where}: {problem}; fix the answers file (copier reads it too)") from None
     if not isinstance(data, dict) or "_src_path" not in data:
         raise ValueError(f"{path}: has no _src_path; copier cannot update it")
     return data

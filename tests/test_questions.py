@@ -169,9 +169,9 @@ def spec_accepts(answers: dict[str, Any]) -> bool:
         if question.alternative is not None and not answers["serving_autoscaling"]:
             _, model, field = question.alternative
         value: Any = answer
-        if name == "owners":
+        if question.joined:
             value = re.split(", ?", answer) if answer else []
-        elif _optional(question) and answer == "":
+        elif _optional(question.info) and answer == "":
             value = None
         root: type[BaseModel] = Project if _path(model, Project) is not None else Platform
         path = _path(model, root)
@@ -280,7 +280,7 @@ def test_issue_cases_that_validate_accepted_now_render(tmp_path: Path) -> None:
 
 def test_a_question_type_follows_its_field() -> None:
     for question in QUESTIONS:
-        annotation = _annotation(question)
+        annotation = _annotation(question.info)
         kind = copier_type(question)
         if annotation is bool:
             assert kind == "bool"

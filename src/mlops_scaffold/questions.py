@@ -90,6 +90,8 @@ class Question:
     """A whole validator, for an answer with structure (the environments)."""
     samples: tuple[Any, ...] = ()
     """Values the template matrix tries besides the default (strings and structures)."""
+    joined: bool = False
+    """A list field the template takes as one comma-separated answer (each item keeps its rule)."""
 
     @property
     def info(self) -> FieldInfo | None:
@@ -166,7 +168,7 @@ QUESTIONS: tuple[Question, ...] = (
     Question("description", Project, "description", _project(lambda p: p.description), PROJECT,
              message="one line without quotes, backticks, $, backslashes, braces or angle brackets",
              samples=(("Scores churn risk for every account, nightly. " * 5)[:200],)),
-    Question("owners", Project, "owners", _project(lambda p: ", ".join(p.owners)), PROJECT,
+    Question("owners", Project, "owners", _project(lambda p: ", ".join(p.owners)), PROJECT, joined=True,
              help="Owners, comma-separated (users, org/team, or e-mail addresses)",
              samples=("alice, org/ml-team, bob@example.com",)),
     Question("framework", Project, "framework", _project(lambda p: p.framework), PROJECT),
@@ -305,26 +307,25 @@ def platform_answers(platform: Platform, spec_files: list[str], stack_dir: str =
 # --- copier.yml ----------------------------------------------------------------------------
 
 
-def _annotation(question: Question) -> Any:
-    info = question.info
+def _annotation(info: FieldInfo | None) -> Any:
+    """The field's type; an optional one's (the empty answer stands for null)."""
     if info is None:
         return str
     annotation = info.annotation
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
     if typing.get_origin(annotation) in (typing.Union, UnionType) and len(args) == 1:
-        return args[0]  # optional: the empty answer stands for null
+        return args[0]
     return annotation
 
 
-def _optional(question: Question) -> bool:
-    info = question.info
+def _optional(info: FieldInfo | None) -> bool:
     return info is not None and type(None) in typing.get_args(info.annotation)
 
 
 def copier_type(question: Question) -> str:
-    annotation = _annotation(question)
-    if question.name == "owners":
-        return "str"  # one comma-separated answer
+    annotation = _annotation(question.info)
+    if question.joined:
+        return "str"
     if typing.get_origin(annotation) is list:
         return "yaml"
     if typing.get_origin(annotation) is Literal:
@@ -333,20 +334,24 @@ def copier_type(question: Question) -> str:
 
 
 def choices(question: Question) -> list[Any] | None:
-    annotation = _annotation(question)
+    annotation = _annotation(question.info)
     return list(typing.get_args(annotation)) if typing.get_origin(annotation) is Literal else None
 
 
+_DEFAULT_PLATFORM = Sources(None, Platform.model_validate({"name": "platform"}))
+
+
 def default(question: Question) -> Any:
-    """The default answer: the model's default, as the answer states it."""
+    """The default answer: the model's default, as the answer states it (a structured default, such
+    as the environments, as the table's `read` gives it for the default platform)."""
     if question.default is not None or question.info is None:
         return question.default
     value = question.info.get_default(call_default_factory=True)
-    if question.name == "owners":
+    if question.joined:
         return ", ".join(value)
-    if question.name == "environments":
-        return environment_answers(Platform.model_validate({"name": "platform"}))
-    if isinstance(value, BaseModel):  # pragma: no cover - every question is a scalar or the environments
+    if isinstance(value, list) and any(isinstance(v, BaseModel) for v in value):
+        return question.read(_DEFAULT_PLATFORM)
+    if isinstance(value, BaseModel):  # pragma: no cover - every question is a scalar or a list
         raise TypeError(question.name)
     return "" if value is None else value
 
@@ -411,9 +416,9 @@ def _string_conditions(name: str, question: Question, bounds: dict[str, Any], ru
     conditions = []
     described = []
     if rule is not None:
-        pattern = rule.joined() if question.name == "owners" else rule.pattern
+        pattern = rule.joined() if question.joined else rule.pattern
         conditions.append(f"({name} | regex_search({_jinja_string(python_pattern(pattern))})) is none")
-        described.append(rule.message if question.name != "owners" else f"comma-separated: each {rule.message}")
+        described.append(f"comma-separated: each {rule.message}" if question.joined else rule.message)
     if "pattern" in bounds:
         conditions.append(f"({name} | regex_search({_jinja_string(python_pattern(bounds['pattern']))})) is none")
         described.append(question.message or f"a string matching {bounds['pattern']}")
@@ -424,17 +429,17 @@ def _string_conditions(name: str, question: Question, bounds: dict[str, Any], ru
         conditions.append(f"({name} | length) > {bounds['max_length']}")
         described.append(f"at most {bounds['max_length']} characters")
     condition = " or ".join(conditions)
-    if _optional(question) or question.default == "":
+    if _optional(question.info) or question.default == "":
         condition = f"{name} and ({condition})"  # empty: the spec's null, or the derived default
     return condition, "must be " + ", ".join(dict.fromkeys(described))
 
 
 def _checks(question: Question, model: type[BaseModel], field_name: str) -> list[tuple[str, str]]:
     info = model.model_fields[field_name]
-    annotation = _annotation(Question(question.name, model, field_name, question.read))
+    annotation = _annotation(info)
     bounds = _bounds(info)
     rule = next((m for m in _metadata(info) if isinstance(m, Checked)), None)
-    if typing.get_origin(annotation) is list and question.name == "owners":
+    if question.joined:  # each item's rule, from the list's element type
         element = typing.get_args(annotation)[0]
         rule = next(m for m in typing.get_args(element)[1:] if isinstance(m, Checked))
     if annotation in (int, float) and not isinstance(annotation, bool):
